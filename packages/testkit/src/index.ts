@@ -1,0 +1,2 @@
+export * from './runs.js';
+export * from './wire-arbitraries.js';

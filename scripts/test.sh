@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: install, build (tsc -b), type-check tests, run vitest, and print
+# a plain "N passed, N failed" closing line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+node_modules/.bin/tsc -p tsconfig.test.json
+mkdir -p .tmp
+status=0
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json "$@" || status=$?
+node scripts/summary.mjs .tmp/vitest.json || true
+exit "$status"
