@@ -1,5 +1,11 @@
-// `npm run bench`: every micro-benchmark suite. Run after `npm run setup` (benchmarks use the built packages).
+// `npm run bench [suite]`: the micro-benchmark suites. Run after `npm run setup` (they use the built packages).
+import { benchCrypto } from './crypto.bench.js';
 import { benchWire } from './wire.bench.js';
 
+const suites: Record<string, () => Promise<unknown>> = { wire: benchWire, crypto: benchCrypto };
 const only = process.argv[2];
-if (only === undefined || only === 'wire') await benchWire();
+if (only !== undefined && suites[only] === undefined) {
+  console.error(`unknown suite '${only}'; one of: ${Object.keys(suites).join(', ')}`);
+  process.exit(2);
+}
+for (const [name, run] of Object.entries(suites)) if (only === undefined || only === name) await run();

@@ -1,0 +1,202 @@
+// The node:crypto (OpenSSL) provider: the default on Node.
+//
+// Per-packet costs: Node offers no reusable AEAD context, so seal/open create one cipher object per packet with
+// a KeyObject made once per epoch (OpenSSL's AES key schedule is a few AES-NI instructions). Header protection
+// uses the JavaScript masks of header-protection-js.ts, measured faster than any call into OpenSSL for one
+// 16-byte block; `OpenSslAesHeaderProtection` (one long-lived ECB cipher per epoch, fed sample after sample —
+// ECB has no chaining) is kept for the benchmark that shows it.
+
+import {
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  createHmac,
+  createPublicKey,
+  createSecretKey,
+  diffieHellman,
+  generateKeyPairSync,
+  randomFillSync,
+  type Cipher,
+  type KeyObject,
+  type Hash as OpenSslHash,
+} from 'node:crypto';
+import {
+  AEAD_TAG_LENGTH,
+  CryptoError,
+  hashLength,
+  type Aead,
+  type CryptoProvider,
+  type Hash,
+  type HashName,
+  type HeaderProtection,
+  type HeaderProtectionName,
+  type KeyShare,
+  type NamedGroupName,
+  type AeadName,
+} from './provider.js';
+import { JsAesHeaderProtection, JsChachaHeaderProtection } from './header-protection-js.js';
+
+const X25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00);
+
+function bytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+class NodeAead implements Aead {
+  private readonly key: KeyObject;
+  constructor(
+    private readonly alg: AeadName,
+    key: Uint8Array,
+  ) {
+    this.key = createSecretKey(key);
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): void {
+    const c = createCipheriv(this.alg as 'aes-128-gcm', this.key, nonce, { authTagLength: AEAD_TAG_LENGTH });
+    c.setAAD(aad);
+    const out = c.update(buf.subarray(offset, offset + length));
+    const rest = c.final();
+    buf.set(out, offset);
+    if (rest.length > 0) buf.set(rest, offset + out.length);
+    buf.set(c.getAuthTag(), offset + length);
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): boolean {
+    const n = length - AEAD_TAG_LENGTH;
+    if (n < 0) return false;
+    const d = createDecipheriv(this.alg as 'aes-128-gcm', this.key, nonce, { authTagLength: AEAD_TAG_LENGTH });
+    d.setAuthTag(buf.subarray(offset + n, offset + length));
+    d.setAAD(aad);
+    const out = d.update(buf.subarray(offset, offset + n));
+    try {
+      d.final();
+    } catch {
+      return false;
+    }
+    buf.set(out, offset);
+    return true;
+  }
+}
+
+/** AES header protection through OpenSSL: one ECB cipher per epoch, never one per packet. */
+export class OpenSslAesHeaderProtection implements HeaderProtection {
+  private readonly ecb: Cipher;
+  constructor(alg: 'aes-128' | 'aes-256', key: Uint8Array) {
+    this.ecb = createCipheriv(alg === 'aes-128' ? 'aes-128-ecb' : 'aes-256-ecb', key, null);
+    this.ecb.setAutoPadding(false);
+  }
+  mask(sample: Uint8Array, out: Uint8Array): void {
+    const m = this.ecb.update(sample.length === 16 ? sample : sample.subarray(0, 16));
+    for (let i = 0; i < 5; i++) out[i] = m[i]!;
+  }
+}
+
+class NodeHash implements Hash {
+  constructor(private readonly h: OpenSslHash) {}
+  update(data: Uint8Array): this {
+    this.h.update(data);
+    return this;
+  }
+  digest(): Uint8Array {
+    return bytes(this.h.copy().digest());
+  }
+  clone(): Hash {
+    return new NodeHash(this.h.copy());
+  }
+}
+
+class NodeX25519 implements KeyShare {
+  readonly group = 'x25519' as const;
+  readonly publicKey: Uint8Array;
+  private readonly privateKey: KeyObject;
+  constructor() {
+    const { publicKey, privateKey } = generateKeyPairSync('x25519');
+    this.privateKey = privateKey;
+    this.publicKey = bytes(publicKey.export({ format: 'der', type: 'spki' })).slice(X25519_SPKI_PREFIX.length);
+  }
+  deriveSecret(peer: Uint8Array): Uint8Array {
+    if (peer.length !== 32) throw new CryptoError('x25519: public key must be 32 bytes');
+    const spki = new Uint8Array(X25519_SPKI_PREFIX.length + 32);
+    spki.set(X25519_SPKI_PREFIX);
+    spki.set(peer, X25519_SPKI_PREFIX.length);
+    let secret: Uint8Array;
+    try {
+      secret = bytes(diffieHellman({ privateKey: this.privateKey, publicKey: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }) }));
+    } catch (e) {
+      throw new CryptoError(`x25519: ${(e as Error).message}`);
+    }
+    // RFC 8446 §7.4.2: an all-zero shared secret must be refused.
+    if (secret.every((b) => b === 0)) throw new CryptoError('x25519: all-zero shared secret');
+    return secret;
+  }
+}
+
+class NodeEcdh implements KeyShare {
+  readonly publicKey: Uint8Array;
+  private readonly ecdh;
+  constructor(readonly group: 'secp256r1' | 'secp384r1') {
+    this.ecdh = createECDH(group === 'secp256r1' ? 'prime256v1' : 'secp384r1');
+    this.publicKey = bytes(this.ecdh.generateKeys());
+  }
+  deriveSecret(peer: Uint8Array): Uint8Array {
+    // RFC 8446 §4.2.8.2: only the uncompressed form is allowed.
+    const len = this.group === 'secp256r1' ? 65 : 97;
+    if (peer.length !== len || peer[0] !== 4) throw new CryptoError(`${this.group}: public key must be an uncompressed point`);
+    try {
+      return bytes(this.ecdh.computeSecret(peer));
+    } catch (e) {
+      throw new CryptoError(`${this.group}: ${(e as Error).message}`);
+    }
+  }
+}
+
+export const nodeProvider: CryptoProvider = {
+  name: 'node',
+  randomBytes(n) {
+    return randomFillSync(new Uint8Array(n));
+  },
+  hash(alg, data) {
+    return bytes(createHash(alg).update(data).digest());
+  },
+  createHash(alg: HashName) {
+    return new NodeHash(createHash(alg));
+  },
+  hmac(alg, key, data) {
+    return bytes(createHmac(alg, key).update(data).digest());
+  },
+  hkdfExtract(alg, salt, ikm) {
+    // HKDF-Extract is HMAC(salt, IKM) (RFC 5869 §2.2); an empty salt means HashLen zeros.
+    return bytes(createHmac(alg, salt.length === 0 ? new Uint8Array(hashLength(alg)) : salt).update(ikm).digest());
+  },
+  hkdfExpand(alg, prk, info, length) {
+    // hkdfSync would extract again; expand-only is T(n) = HMAC(PRK, T(n-1) | info | n) (RFC 5869 §2.3).
+    return hkdfExpandWithHmac((data) => bytes(createHmac(alg, prk).update(data).digest()), hashLength(alg), info, length);
+  },
+  aead(alg, key) {
+    return new NodeAead(alg, key);
+  },
+  headerProtection(alg: HeaderProtectionName, key) {
+    return alg === 'chacha20' ? new JsChachaHeaderProtection(key) : new JsAesHeaderProtection(key);
+  },
+  generateKeyShare(group: NamedGroupName) {
+    return group === 'x25519' ? new NodeX25519() : new NodeEcdh(group);
+  },
+};
+
+/** RFC 5869 §2.3 HKDF-Expand over an HMAC function. */
+export function hkdfExpandWithHmac(hmac: (data: Uint8Array) => Uint8Array, hashLen: number, info: Uint8Array, length: number): Uint8Array {
+  if (length > 255 * hashLen) throw new RangeError('HKDF-Expand: length too large');
+  const out = new Uint8Array(length);
+  let t: Uint8Array = new Uint8Array(0);
+  for (let i = 1, pos = 0; pos < length; i++) {
+    const input = new Uint8Array(t.length + info.length + 1);
+    input.set(t);
+    input.set(info, t.length);
+    input[input.length - 1] = i;
+    t = hmac(input);
+    out.set(t.subarray(0, Math.min(hashLen, length - pos)), pos);
+    pos += hashLen;
+  }
+  return out;
+}
