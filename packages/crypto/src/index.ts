@@ -6,3 +6,7 @@ export * from './noble-provider.js';
 export * from './chacha20-block.js';
 export * from './packet-protection.js';
 export * from './header-protection-js.js';
+export * from './keys.js';
+export * from './signatures.js';
+export * as der from './der.js';
+export { DerError } from './der.js';

@@ -7,11 +7,14 @@
 import { unsafe as aes } from '@noble/ciphers/aes.js';
 import { GHASH } from '@noble/ciphers/_polyval.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { x25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { expand as hkdfExpand, extract as hkdfExtract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
-import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { PKCS1_SHA256, PKCS1_SHA384, PKCS1_SHA512, PSS, mgf1 } from 'micro-rsa-dsa-dh/rsa.js';
+import type { PrivateKey, PublicKey } from './keys.js';
+import type { SignatureAlgorithm, SignatureHash } from './signatures.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { JsAesHeaderProtection, JsChachaHeaderProtection } from './header-protection-js.js';
 import {
@@ -202,6 +205,46 @@ class NobleEcdh implements KeyShare {
   }
 }
 
+const SIG_HASHES = { sha256, sha384, sha512 } as const;
+const PKCS1 = { sha256: PKCS1_SHA256, sha384: PKCS1_SHA384, sha512: PKCS1_SHA512 } as const;
+const pssCache = new Map<SignatureHash, ReturnType<typeof PSS>>();
+
+function pss(hash: SignatureHash): ReturnType<typeof PSS> {
+  let s = pssCache.get(hash);
+  if (s === undefined) {
+    const h = SIG_HASHES[hash];
+    s = PSS(h, mgf1(h), h.outputLen);
+    pssCache.set(hash, s);
+  }
+  return s;
+}
+
+function nobleSign(alg: SignatureAlgorithm, key: PrivateKey, data: Uint8Array): Uint8Array {
+  if (alg.kind === 'ecdsa' && key.type === 'ec') {
+    const curve = key.curve === 'P-256' ? p256 : p384;
+    return curve.sign(SIG_HASHES[alg.hash](data), key.d, { prehash: false, format: 'der' });
+  }
+  if (alg.kind === 'ed25519' && key.type === 'ed25519') return ed25519.sign(data, key.seed);
+  if (alg.kind === 'rsa-pss' && key.type === 'rsa') return pss(alg.hash).sign({ n: key.n, d: key.d }, data);
+  if (alg.kind === 'rsa-pkcs1' && key.type === 'rsa') return PKCS1[alg.hash].sign({ n: key.n, d: key.d }, data);
+  throw new CryptoError(`a ${key.type} key cannot make ${alg.kind} signatures`);
+}
+
+function nobleVerify(alg: SignatureAlgorithm, key: PublicKey, data: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    if (alg.kind === 'ecdsa' && key.type === 'ec') {
+      const curve = key.curve === 'P-256' ? p256 : p384;
+      return curve.verify(signature, SIG_HASHES[alg.hash](data), key.point, { prehash: false, format: 'der', lowS: false });
+    }
+    if (alg.kind === 'ed25519' && key.type === 'ed25519') return ed25519.verify(signature, data, key.key);
+    if (alg.kind === 'rsa-pss' && key.type === 'rsa') return pss(alg.hash).verify({ n: key.n, e: key.e }, data, signature);
+    if (alg.kind === 'rsa-pkcs1' && key.type === 'rsa') return PKCS1[alg.hash].verify({ n: key.n, e: key.e }, data, signature);
+  } catch {
+    return false;
+  }
+  return false;
+}
+
 export const nobleProvider: CryptoProvider = {
   name: 'noble',
   randomBytes(n) {
@@ -231,4 +274,6 @@ export const nobleProvider: CryptoProvider = {
   generateKeyShare(group: NamedGroupName) {
     return group === 'x25519' ? new NobleX25519() : new NobleEcdh(group);
   },
+  sign: nobleSign,
+  verify: nobleVerify,
 };

@@ -7,6 +7,10 @@
 // ECB has no chaining) is kept for the benchmark that shows it.
 
 import {
+  constants,
+  createPrivateKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
   createCipheriv,
   createDecipheriv,
   createECDH,
@@ -36,6 +40,8 @@ import {
   type AeadName,
 } from './provider.js';
 import { JsAesHeaderProtection, JsChachaHeaderProtection } from './header-protection-js.js';
+import type { PrivateKey, PublicKey } from './keys.js';
+import type { SignatureAlgorithm } from './signatures.js';
 
 const X25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00);
 
@@ -151,6 +157,45 @@ class NodeEcdh implements KeyShare {
   }
 }
 
+// KeyObjects made once per key.
+const privateKeyObjects = new WeakMap<PrivateKey, KeyObject>();
+const publicKeyObjects = new WeakMap<PublicKey, KeyObject>();
+
+function privateKeyObject(k: PrivateKey): KeyObject {
+  let o = privateKeyObjects.get(k);
+  if (o === undefined) {
+    o = createPrivateKey({ key: Buffer.from(k.pkcs8), format: 'der', type: 'pkcs8' });
+    privateKeyObjects.set(k, o);
+  }
+  return o;
+}
+
+function publicKeyObject(k: PublicKey): KeyObject {
+  let o = publicKeyObjects.get(k);
+  if (o === undefined) {
+    o = createPublicKey({ key: Buffer.from(k.spki), format: 'der', type: 'spki' });
+    publicKeyObjects.set(k, o);
+  }
+  return o;
+}
+
+function keyFits(alg: SignatureAlgorithm, type: PrivateKey['type']): boolean {
+  return alg.kind === 'ecdsa' ? type === 'ec' : alg.kind === 'ed25519' ? type === 'ed25519' : type === 'rsa';
+}
+
+function signOptions(alg: SignatureAlgorithm, key: KeyObject): { key: KeyObject; dsaEncoding?: 'der'; padding?: number; saltLength?: number } {
+  switch (alg.kind) {
+    case 'ecdsa':
+      return { key, dsaEncoding: 'der' };
+    case 'rsa-pss':
+      return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+    case 'rsa-pkcs1':
+      return { key, padding: constants.RSA_PKCS1_PADDING };
+    case 'ed25519':
+      return { key };
+  }
+}
+
 export const nodeProvider: CryptoProvider = {
   name: 'node',
   randomBytes(n) {
@@ -181,6 +226,18 @@ export const nodeProvider: CryptoProvider = {
   },
   generateKeyShare(group: NamedGroupName) {
     return group === 'x25519' ? new NodeX25519() : new NodeEcdh(group);
+  },
+  sign(alg, key, data) {
+    if (!keyFits(alg, key.type)) throw new CryptoError(`a ${key.type} key cannot make ${alg.kind} signatures`);
+    return bytes(cryptoSign(alg.kind === 'ed25519' ? null : alg.hash, data, signOptions(alg, privateKeyObject(key))));
+  },
+  verify(alg, key, data, signature) {
+    if (!keyFits(alg, key.type)) return false;
+    try {
+      return cryptoVerify(alg.kind === 'ed25519' ? null : alg.hash, data, signOptions(alg, publicKeyObject(key)), signature);
+    } catch {
+      return false;
+    }
   },
 };
 

@@ -1,6 +1,9 @@
 // The crypto provider interface: everything QUIC and TLS 1.3 need from primitives, with two implementations
 // (node:crypto in node-provider.ts, pure-JS @noble in noble-provider.ts) that must agree byte for byte.
 
+import type { PrivateKey, PublicKey } from './keys.js';
+import type { SignatureAlgorithm } from './signatures.js';
+
 export type HashName = 'sha256' | 'sha384';
 export type AeadName = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
 export type HeaderProtectionName = 'aes-128' | 'aes-256' | 'chacha20';
@@ -60,6 +63,10 @@ export interface CryptoProvider {
   aead(alg: AeadName, key: Uint8Array): Aead;
   headerProtection(alg: HeaderProtectionName, key: Uint8Array): HeaderProtection;
   generateKeyShare(group: NamedGroupName): KeyShare;
+  /** Signs `data` (hashing it as `alg` says). Throws CryptoError if the key does not fit the algorithm. */
+  sign(alg: SignatureAlgorithm, key: PrivateKey, data: Uint8Array): Uint8Array;
+  /** Verifies a signature; false for a wrong, malformed or mismatched one (never throws on peer input). */
+  verify(alg: SignatureAlgorithm, key: PublicKey, data: Uint8Array, signature: Uint8Array): boolean;
 }
 
 /** A failure inside a crypto operation on peer input (bad point, bad signature encoding...). */
