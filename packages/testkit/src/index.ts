@@ -1,3 +1,4 @@
 export * from './runs.js';
 export * from './wire-arbitraries.js';
 export * from './vectors/quic-initial.js';
+export * from './vectors/rfc8448.js';

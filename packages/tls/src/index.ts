@@ -1,0 +1,5 @@
+export * from './alerts.js';
+export * from './codec.js';
+export * from './messages.js';
+export * from './key-schedule.js';
+export * from './crypto-stream.js';
