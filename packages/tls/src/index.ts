@@ -6,3 +6,8 @@ export * from './crypto-stream.js';
 export * from './x509.js';
 export * from './verify.js';
 export * from './self-signed.js';
+export * from './config.js';
+export * from './session-ticket.js';
+export * from './connection.js';
+export * from './client.js';
+export * from './server.js';

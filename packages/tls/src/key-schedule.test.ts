@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RFC8448_SIMPLE as V } from '@gquic/testkit';
+import { RFC8448_RESUMED as R, RFC8448_SIMPLE as V } from '@gquic/testkit';
 import { hkdfExpandLabel, nobleProvider, nodeProvider, type CryptoProvider } from '@gquic/crypto';
 import { fromHex, toHex } from '@gquic/wire';
 import { CryptoReceiveBuffer } from './crypto-stream.js';
 import { KeySchedule } from './key-schedule.js';
-import { HandshakeType, decodeCertificateVerify, decodeClientHello, decodeServerHello } from './messages.js';
+import { ExtensionType, HandshakeType, decodeCertificateVerify, decodeClientHello, decodeServerHello, ext, findExtension } from './messages.js';
 
 const h = (s: string): Uint8Array => fromHex(s);
 const hex = (s: string): string => s.replace(/\s+/g, '');
@@ -68,6 +68,55 @@ describe.each([nodeProvider, nobleProvider] as CryptoProvider[])('RFC 8448 §3 s
     const cfin = openRecord(p, hs.client, h(V.clientFinishedRecord));
     expect(cfin[0]).toBe(HandshakeType.finished);
     expect(toHex(cfin.subarray(4))).toBe(toHex(ks.finishedVerifyData(hs.client, ks.transcript())));
+
+    // The resumption master secret and the PSK of the trace's ticket (nonce 00 00), which §4 resumes with.
+    ks.addMessage(cfin);
+    expect(toHex(ks.resumptionMasterSecret())).toBe(hex(R.resumptionMaster));
+    expect(toHex(ks.ticketPsk(ks.resumptionMasterSecret(), h(R.ticketNonce)))).toBe(hex(R.psk));
+  });
+});
+
+describe.each([nodeProvider, nobleProvider] as CryptoProvider[])('RFC 8448 §4 resumed 0-RTT handshake with the $name provider', (p) => {
+  it('derives the binder, the early secrets and every later secret of the trace byte-exact', () => {
+    const ks = new KeySchedule(p, 'sha256', h(R.psk));
+    expect(toHex(ks.currentSecret)).toBe(hex(R.earlySecret));
+    const binderKey = ks.binderKey(true);
+    expect(toHex(binderKey)).toBe(hex(R.binderKey));
+    expect(toHex(hkdfExpandLabel(p, 'sha256', binderKey, 'finished', new Uint8Array(0), 32))).toBe(hex(R.binderFinishedKey));
+
+    // The binder covers the ClientHello up to (not including) the binders list (RFC 8446 §4.2.11.2).
+    const ch = h(R.clientHello);
+    const offered = ext.preSharedKey.decodeClient(findExtension(decodeClientHello(ch.subarray(4)).extensions, ExtensionType.pre_shared_key)!);
+    expect(offered.identities[0]!.obfuscatedTicketAge).toBe(parseInt(hex(R.obfuscatedTicketAge), 16));
+    const truncated = ch.subarray(0, ch.length - ext.preSharedKey.bindersLength(offered.binders));
+    expect(toHex(ks.transcriptWith(truncated))).toBe(hex(R.binderHash));
+    const binder = ks.finishedVerifyData(binderKey, ks.transcriptWith(truncated));
+    expect(toHex(binder)).toBe(hex(R.binder));
+    expect(toHex(offered.binders[0]!)).toBe(hex(R.binder));
+
+    ks.addMessage(ch);
+    expect(toHex(ks.transcript())).toBe(hex(R.clientHelloHash));
+    const early = ks.clientEarlyTrafficSecret();
+    expect(toHex(early)).toBe(hex(R.clientEarlyTraffic));
+    expect(toHex(ks.deriveSecret(ks.currentSecret, 'e exp master', ks.transcript()))).toBe(hex(R.earlyExporterMaster));
+    expect(toHex(hkdfExpandLabel(p, 'sha256', early, 'key', new Uint8Array(0), 16))).toBe(hex(R.earlyKey));
+    expect(toHex(hkdfExpandLabel(p, 'sha256', early, 'iv', new Uint8Array(0), 12))).toBe(hex(R.earlyIv));
+
+    // The trace prints transcript hashes for the later messages; the secrets follow from them.
+    ks.enterHandshake(h(R.ecdhe));
+    const hs = ks.currentSecret;
+    expect(toHex(ks.deriveSecret(hs, 'c hs traffic', h(R.helloHash)))).toBe(hex(R.clientHandshakeTraffic));
+    const shs = ks.deriveSecret(hs, 's hs traffic', h(R.helloHash));
+    expect(toHex(shs)).toBe(hex(R.serverHandshakeTraffic));
+    expect(toHex(hkdfExpandLabel(p, 'sha256', shs, 'key', new Uint8Array(0), 16))).toBe(hex(R.serverHandshakeKey));
+    ks.enterMaster();
+    const ms = ks.currentSecret;
+    const cats = ks.deriveSecret(ms, 'c ap traffic', h(R.serverFinishedHash));
+    expect(toHex(cats)).toBe(hex(R.clientApplicationTraffic));
+    expect(toHex(hkdfExpandLabel(p, 'sha256', cats, 'key', new Uint8Array(0), 16))).toBe(hex(R.clientApplicationKey));
+    expect(toHex(ks.deriveSecret(ms, 's ap traffic', h(R.serverFinishedHash)))).toBe(hex(R.serverApplicationTraffic));
+    expect(toHex(ks.deriveSecret(ms, 'exp master', h(R.serverFinishedHash)))).toBe(hex(R.exporterMaster));
+    expect(toHex(ks.deriveSecret(ms, 'res master', h(R.clientFinishedHash)))).toBe(hex(R.resumptionMasterResumed));
   });
 });
 

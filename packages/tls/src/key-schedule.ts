@@ -37,6 +37,11 @@ export class KeySchedule {
     return this.transcriptHash.digest();
   }
 
+  /** The transcript hash as if `partial` were appended (the PSK binder's truncated ClientHello, §4.2.11.2). */
+  transcriptWith(partial: Uint8Array): Uint8Array {
+    return this.transcriptHash.clone().update(partial).digest();
+  }
+
   /**
    * §4.4.1: after a HelloRetryRequest the first ClientHello is replaced by message_hash(Hash(ClientHello1)).
    * Call with the transcript holding exactly ClientHello1.
