@@ -1,8 +1,9 @@
 // `npm run bench [suite]`: the micro-benchmark suites. Run after `npm run setup` (they use the built packages).
 import { benchCrypto } from './crypto.bench.js';
+import { benchTls } from './tls.bench.js';
 import { benchWire } from './wire.bench.js';
 
-const suites: Record<string, () => Promise<unknown>> = { wire: benchWire, crypto: benchCrypto };
+const suites: Record<string, () => Promise<unknown>> = { wire: benchWire, crypto: benchCrypto, tls: benchTls };
 const only = process.argv[2];
 if (only !== undefined && suites[only] === undefined) {
   console.error(`unknown suite '${only}'; one of: ${Object.keys(suites).join(', ')}`);

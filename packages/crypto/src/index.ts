@@ -10,3 +10,4 @@ export * from './keys.js';
 export * from './signatures.js';
 export * as der from './der.js';
 export { DerError } from './der.js';
+export * from './key-phases.js';
