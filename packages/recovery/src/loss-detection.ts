@@ -141,7 +141,6 @@ export class LossDetection<F = unknown> {
     s.lossTime = Number.POSITIVE_INFINITY;
     if (s.largestAcked < 0) return [];
     const lossDelay = Math.max(K_TIME_THRESHOLD * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt), K_GRANULARITY_US);
-    const lostSendTime = now - lossDelay;
     const lost: Array<SentPacket<F>> = [];
     const keep: Array<SentPacket<F>> = [];
     for (const p of s.sent) {
@@ -149,7 +148,8 @@ export class LossDetection<F = unknown> {
         keep.push(p);
         continue;
       }
-      if (p.timeSent <= lostSendTime || s.largestAcked >= p.pn + K_PACKET_THRESHOLD) {
+      // Compared as the timer computes it (timeSent + lossDelay), so a timer at that instant always fires a loss.
+      if (p.timeSent + lossDelay <= now || s.largestAcked >= p.pn + K_PACKET_THRESHOLD) {
         lost.push(p);
       } else {
         keep.push(p);

@@ -5,3 +5,5 @@ export * from './vectors/rfc8448.js';
 export * from './tls-pair.js';
 export * from './tls-pki.js';
 export * from './tls-over-tcp.js';
+export * from './sim-network.js';
+export * from './quic-pair.js';

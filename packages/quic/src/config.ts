@@ -1,0 +1,85 @@
+// Connection configuration and the transport parameters it turns into.
+
+import type { CongestionController } from '@gquic/recovery';
+import { NewReno } from '@gquic/recovery';
+import type { TlsClientConfig, TlsServerConfig } from '@gquic/tls';
+import { QUIC_V1, defaultTransportParameters, type TransportParameters } from '@gquic/wire';
+
+export interface TransportConfig {
+  version: number;
+  /** Length of the connection IDs we issue (RFC 9000 §5.1; the endpoint routes on them). */
+  cidLength: number;
+  /** Idle timeout we advertise, ms (0: none). */
+  idleTimeoutMs: number;
+  /** The largest UDP payload we accept (max_udp_payload_size). */
+  maxUdpPayloadSize: number;
+  /** The datagram size we send (until PMTU discovery, a later issue, raises it). */
+  maxDatagramSize: number;
+  /** Connection receive window; grows up to maxConnectionWindow when the application reads fast. */
+  connectionWindow: number;
+  maxConnectionWindow: number;
+  /** Per-stream receive window; grows up to maxStreamWindow. */
+  streamWindow: number;
+  maxStreamWindow: number;
+  maxStreamsBidi: number;
+  maxStreamsUni: number;
+  /** Unacknowledged bytes buffered per stream from the application. */
+  sendBufferLimit: number;
+  ackDelayExponent: number;
+  maxAckDelayMs: number;
+  activeConnectionIdLimit: number;
+  /** The congestion controller per connection (default NewReno). */
+  congestionController: (maxDatagramSize: number) => CongestionController;
+}
+
+export const DEFAULT_TRANSPORT: TransportConfig = {
+  version: QUIC_V1,
+  cidLength: 8,
+  idleTimeoutMs: 30_000,
+  maxUdpPayloadSize: 1472,
+  maxDatagramSize: 1200,
+  connectionWindow: 1 << 20,
+  maxConnectionWindow: 24 << 20,
+  streamWindow: 256 << 10,
+  maxStreamWindow: 16 << 20,
+  maxStreamsBidi: 100,
+  maxStreamsUni: 100,
+  sendBufferLimit: 1 << 20,
+  ackDelayExponent: 3,
+  maxAckDelayMs: 25,
+  activeConnectionIdLimit: 4,
+  congestionController: (mds) => new NewReno(mds),
+};
+
+export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;
+export type ServerTlsOptions = Omit<TlsServerConfig, 'transportParameters'>;
+
+export interface ClientConfig {
+  tls: ClientTlsOptions;
+  transport?: Partial<TransportConfig>;
+}
+
+export interface ServerConfig {
+  tls: ServerTlsOptions;
+  transport?: Partial<TransportConfig>;
+}
+
+/** Our transport parameters (RFC 9000 §18.2) from the configuration. */
+export function localTransportParameters(t: TransportConfig, ids: { initialScid: Uint8Array; originalDcid?: Uint8Array; resetToken?: Uint8Array }): TransportParameters {
+  const tp = defaultTransportParameters();
+  tp.maxIdleTimeout = t.idleTimeoutMs;
+  tp.maxUdpPayloadSize = t.maxUdpPayloadSize;
+  tp.initialMaxData = t.connectionWindow;
+  tp.initialMaxStreamDataBidiLocal = t.streamWindow;
+  tp.initialMaxStreamDataBidiRemote = t.streamWindow;
+  tp.initialMaxStreamDataUni = t.streamWindow;
+  tp.initialMaxStreamsBidi = t.maxStreamsBidi;
+  tp.initialMaxStreamsUni = t.maxStreamsUni;
+  tp.ackDelayExponent = t.ackDelayExponent;
+  tp.maxAckDelay = t.maxAckDelayMs;
+  tp.activeConnectionIdLimit = t.activeConnectionIdLimit;
+  tp.initialSourceConnectionId = ids.initialScid;
+  if (ids.originalDcid !== undefined) tp.originalDestinationConnectionId = ids.originalDcid;
+  if (ids.resetToken !== undefined) tp.statelessResetToken = ids.resetToken;
+  return tp;
+}

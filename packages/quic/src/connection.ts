@@ -1,0 +1,1163 @@
+// A QUIC connection, sans-IO (RFC 9000, RFC 9001, RFC 9002): datagrams and `now` in; datagrams, the next
+// deadline and events out. Times are microseconds since the Unix epoch (the TLS layer reads wall-clock
+// milliseconds from them for certificate checks); in simulation they are virtual.
+
+import { PacketKeys, nodeProvider, type CryptoProvider } from '@gquic/crypto';
+import {
+  LossDetection,
+  SPACE_APPLICATION,
+  SPACE_HANDSHAKE,
+  SPACE_INITIAL,
+  SentPacket,
+  type PacketSpace as SpaceId,
+} from '@gquic/recovery';
+import { TlsClient, TlsServer, type EncryptionLevel, type TlsConnection } from '@gquic/tls';
+import {
+  BufferReader,
+  BufferWriter,
+  PacketHeader,
+  PacketType,
+  QuicError,
+  TransportErrorCode,
+  ackFrameSize,
+  frameSize,
+  checkFrameAllowed,
+  decodePacketNumber,
+  decodeTransportParameters,
+  encodeTransportParameters,
+  isAckEliciting,
+  packetNumberLength,
+  parsePacketHeader,
+  patchVarint2,
+  readFrame,
+  streamFrameOverhead,
+  truncatePacketNumber,
+  writeAck,
+  writeFrame,
+  writeLongHeader,
+  writeShortHeader,
+  writeStreamFrame,
+  type Frame,
+  type TransportParameters,
+} from '@gquic/wire';
+import { LocalCids, PeerCids } from './cid-state.js';
+import { DEFAULT_TRANSPORT, localTransportParameters, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
+import type { ConnectionEvent } from './events.js';
+import { PacketSpace } from './packet-space.js';
+import {
+  SF_ACK,
+  SF_CRYPTO,
+  SF_DATA_BLOCKED,
+  SF_HANDSHAKE_DONE,
+  SF_MAX_DATA,
+  SF_MAX_STREAMS,
+  SF_MAX_STREAM_DATA,
+  SF_NEW_CID,
+  SF_RESET_STREAM,
+  SF_RETIRE_CID,
+  SF_STOP_SENDING,
+  SF_STREAM,
+  SF_STREAMS_BLOCKED,
+  SF_STREAM_DATA_BLOCKED,
+  SentFrame,
+  type SentFrames,
+} from './sent-frames.js';
+import { StreamMap, isBidi } from './streams/stream-map.js';
+
+export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+
+const LEVEL_SPACE: Record<EncryptionLevel, SpaceId | -1> = { initial: SPACE_INITIAL, early: -1, handshake: SPACE_HANDSHAKE, application: SPACE_APPLICATION };
+const SPACE_PACKET_TYPE = [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt] as const;
+const AEAD_TAG = 16;
+/** RFC 9000 §14.1 */
+export const MIN_INITIAL_DATAGRAM = 1200;
+/** RFC 9000 §8.1: bytes a server may send per byte received before the client's address is validated. */
+export const AMPLIFICATION_FACTOR = 3;
+
+export interface ConnectionStats {
+  rttUs: number;
+  minRttUs: number;
+  cwnd: number;
+  bytesInFlight: number;
+  bytesSent: number;
+  bytesReceived: number;
+  packetsSent: number;
+  packetsReceived: number;
+  packetsLost: number;
+  congestion: { phase: string; [k: string]: number | string };
+}
+
+export interface ConnectionIds {
+  /** Our first source connection ID. */
+  scid: Uint8Array;
+  /** Client: the random initial DCID. Server: the client's chosen DCID (original_destination_connection_id). */
+  dcid: Uint8Array;
+  /** Server: the client's SCID from its Initial. */
+  peerScid?: Uint8Array;
+}
+
+export class Connection {
+  readonly isServer: boolean;
+  state: ConnectionState = 'handshake';
+  readonly transport: TransportConfig;
+  readonly provider: CryptoProvider;
+  readonly tls: TlsConnection;
+  private readonly spaces = [new PacketSpace(true), new PacketSpace(true), new PacketSpace(false)];
+  readonly recovery: LossDetection<SentFrames>;
+  readonly streams: StreamMap;
+  readonly localCids: LocalCids;
+  readonly peerCids: PeerCids;
+  private readonly events: ConnectionEvent[] = [];
+  private readonly originalDcid: Uint8Array;
+  /** Client: the server's SCID from its first packet, checked against initial_source_connection_id. */
+  private peerInitialScid: Uint8Array | undefined;
+  peerParams: TransportParameters | undefined;
+  handshakeComplete = false;
+  handshakeConfirmed = false;
+  /** Server: the client's address is validated (a Handshake packet arrived, RFC 9000 §8.1). */
+  private addressValidated: boolean;
+  private bytesReceivedUnvalidated = 0;
+  private bytesSentUnvalidated = 0;
+  // Connection-level flow control (RFC 9000 §4.1).
+  private sendMaxData = 0;
+  private sendDataUsed = 0;
+  private dataBlockedSentAt = -1;
+  private recvMaxData: number;
+  private recvWindow: number;
+  private recvHighest = 0;
+  private recvConsumed = 0;
+  private maxDataPending = false;
+  private lastRecvWindowUpdate = 0;
+  private handshakeDonePending = false;
+  // Timers.
+  private idleTimeoutUs = 0;
+  private idleDeadline = Number.POSITIVE_INFINITY;
+  private closeDeadline = Number.POSITIVE_INFINITY;
+  private ackElicitingSentSinceRecv = false;
+  // Closing.
+  private closeFrame: Frame | undefined;
+  private closeSendPending = false;
+  private closeEvent: ConnectionEvent | undefined;
+  // Stats.
+  private bytesSent = 0;
+  private bytesReceived = 0;
+  private packetsSent = 0;
+  private packetsReceived = 0;
+  private readonly header = new PacketHeader();
+  private readonly reader = new BufferReader();
+  private readonly writer = new BufferWriter();
+  /** Stream ids with data to send, round-robin (the scheduler of a later issue replaces this). */
+  private sendQueue: number[] = [];
+  private readonly pendingStreamControl = new Set<number>();
+
+  /** A client connection; the endpoint normally makes these (it also routes on the CIDs). */
+  static client(config: ClientConfig, now: number): Connection {
+    const p = config.tls.provider ?? nodeProvider;
+    const t = { ...DEFAULT_TRANSPORT, ...config.transport };
+    // RFC 9000 §7.2: the first DCID is random and at least 8 bytes.
+    return new Connection(false, t, config, { scid: p.randomBytes(t.cidLength), dcid: p.randomBytes(Math.max(8, t.cidLength)) }, now);
+  }
+
+  constructor(isServer: boolean, transport: TransportConfig, config: ClientConfig | ServerConfig, ids: ConnectionIds, now: number) {
+    this.isServer = isServer;
+    this.transport = transport;
+    this.originalDcid = ids.dcid;
+    this.addressValidated = !isServer;
+    const cc = transport.congestionController(transport.maxDatagramSize);
+    this.recovery = new LossDetection<SentFrames>(cc);
+    this.recovery.peerCompletedAddressValidation = isServer; // RFC 9002 §6.2.2.1: servers never need the anti-deadlock probe
+    this.streams = new StreamMap(isServer, {
+      bidiLocal: transport.streamWindow,
+      bidiRemote: transport.streamWindow,
+      uni: transport.streamWindow,
+      maxWindow: transport.maxStreamWindow,
+      maxStreamsBidi: transport.maxStreamsBidi,
+      maxStreamsUni: transport.maxStreamsUni,
+      sendBufferLimit: transport.sendBufferLimit,
+    });
+    this.recvMaxData = transport.connectionWindow;
+    this.recvWindow = transport.connectionWindow;
+    const random = config.tls.provider ?? nodeProvider;
+    this.localCids = new LocalCids(ids.scid, () => ({ cid: random.randomBytes(transport.cidLength), resetToken: random.randomBytes(16) }));
+    this.peerCids = new PeerCids(isServer ? ids.peerScid! : ids.dcid, transport.activeConnectionIdLimit);
+    const tp = encodeTransportParameters(localTransportParameters(transport, isServer ? { initialScid: ids.scid, originalDcid: ids.dcid } : { initialScid: ids.scid }));
+    this.tls = isServer ? new TlsServer({ ...(config as ServerConfig).tls, transportParameters: tp }) : new TlsClient({ ...(config as ClientConfig).tls, transportParameters: tp });
+    this.provider = this.tls.provider;
+    const initial = PacketKeys.initial(this.provider, transport.version, ids.dcid);
+    const sp = this.spaces[SPACE_INITIAL]!;
+    sp.readKeys = isServer ? initial.client : initial.server;
+    sp.writeKeys = isServer ? initial.server : initial.client;
+    this.idleTimeoutUs = transport.idleTimeoutMs * 1000;
+    this.idleDeadline = this.idleTimeoutUs > 0 ? now + this.idleTimeoutUs : Number.POSITIVE_INFINITY;
+    if (!isServer) this.runTls(() => this.tls.start(now / 1000));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Application API
+
+  pollEvent(): ConnectionEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Opens a stream; undefined while the peer's stream limit does not allow one (an event says when it does). */
+  openStream(bidirectional = true): number | undefined {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') throw new Error('connection closed');
+    return this.streams.open(bidirectional);
+  }
+
+  /** Queues data on a stream; returns how many bytes were accepted (the rest: wait for 'stream-writable'). */
+  streamWrite(id: number, data: Uint8Array, fin = false): number {
+    const s = this.streams.send.get(id);
+    if (s === undefined) throw new Error(`stream ${id} cannot be written`);
+    const n = s.write(data, fin);
+    this.queueStream(id);
+    return n;
+  }
+
+  streamFinish(id: number): void {
+    const s = this.streams.send.get(id);
+    if (s === undefined) throw new Error(`stream ${id} cannot be written`);
+    s.finish();
+    this.queueStream(id);
+  }
+
+  /** Bytes the stream accepts now. */
+  streamWritable(id: number): number {
+    return this.streams.send.get(id)?.writable ?? 0;
+  }
+
+  /** Reads from a stream: null when nothing is available now; `fin` marks the end. */
+  streamRead(id: number, max = 65536, now = 0): { data: Uint8Array; fin: boolean } | null {
+    const r = this.streams.recv.get(id);
+    if (r === undefined) return null;
+    const before = r.readOffset;
+    const out = r.read(max, now, this.recovery.rtt.smoothedRtt);
+    this.onConsumed(r.readOffset - before, now);
+    if (r.maxDataPending) this.pendingStreamControl.add(id);
+    if (out?.fin === true) this.streams.collect();
+    return out;
+  }
+
+  streamReset(id: number, errorCode: number | bigint): void {
+    const s = this.streams.send.get(id);
+    if (s === undefined) return;
+    s.reset(errorCode);
+    this.pendingStreamControl.add(id);
+  }
+
+  streamStopSending(id: number, errorCode: number | bigint, now = 0): void {
+    const r = this.streams.recv.get(id);
+    if (r === undefined) return;
+    this.onConsumed(r.stopSending(errorCode), now);
+    this.pendingStreamControl.add(id);
+  }
+
+  /** Closes the connection (RFC 9000 §10.2): CONNECTION_CLOSE, then the closing period. */
+  close(errorCode: number | bigint, reason = '', isApplication = true, now = 0): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    this.enterClosing({ type: 'connection_close', isApplication, errorCode, frameType: 0, reason }, now);
+    this.closeEvent = { type: 'closed', errorCode, isApplication, reason, byPeer: false, idle: false };
+  }
+
+  stats(): ConnectionStats {
+    const r = this.recovery;
+    return {
+      rttUs: r.rtt.smoothedRtt,
+      minRttUs: r.rtt.minRtt,
+      cwnd: r.cc.window,
+      bytesInFlight: r.bytesInFlight,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      packetsSent: this.packetsSent,
+      packetsReceived: this.packetsReceived,
+      packetsLost: r.packetsLost,
+      congestion: r.cc.metrics(),
+    };
+  }
+
+  private get isDrainingOrClosed(): boolean {
+    return this.state === 'draining' || this.state === 'closed';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** The DCID of the Initial the client sent first (server: what the endpoint routed on). */
+  get originalDestinationCid(): Uint8Array {
+    return this.originalDcid;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Receiving
+
+  /**
+   * A UDP datagram for this connection. Header protection is removed and payloads decrypted in place: the
+   * buffer is ours until this returns. Never throws for network input: errors close the connection.
+   */
+  handleDatagram(datagram: Uint8Array, now: number): void {
+    if (this.state === 'closed') return;
+    this.bytesReceived += datagram.length;
+    if (!this.addressValidated) this.bytesReceivedUnvalidated += datagram.length;
+    let offset = 0;
+    while (offset < datagram.length) {
+      const h = this.header;
+      try {
+        parsePacketHeader(datagram, offset, this.transport.cidLength, h);
+      } catch {
+        return; // RFC 9000 §12.2: the rest of the datagram is dropped
+      }
+      offset = h.end;
+      try {
+        this.handlePacket(h, now);
+      } catch (e) {
+        this.onError(e, now);
+        return;
+      }
+      if (this.isClosed) return;
+    }
+  }
+
+  private spaceOfType(type: number): SpaceId | -1 {
+    if (type === PacketType.Initial) return SPACE_INITIAL;
+    if (type === PacketType.Handshake) return SPACE_HANDSHAKE;
+    if (type === PacketType.OneRtt) return SPACE_APPLICATION;
+    return -1; // 0-RTT (a later issue), Retry, Version Negotiation
+  }
+
+  private handlePacket(h: PacketHeader, now: number): void {
+    if (h.isLong && h.version !== this.transport.version) return;
+    const spaceId = this.spaceOfType(h.type);
+    if (spaceId === -1) return;
+    const space = this.spaces[spaceId]!;
+    const keys = space.readKeys;
+    if (keys === undefined) return; // no keys (yet, or any more): dropped (RFC 9001 §4.9, §5.7)
+    if (h.pnOffset + 20 > h.end) return; // too short to sample (RFC 9001 §5.4.2)
+    keys.removeHeaderProtection(h.buf, h.offset, h.pnOffset);
+    const first = h.buf[h.offset]!;
+    const pnLength = (first & 0x03) + 1;
+    const truncated = readUint(h.buf, h.pnOffset, pnLength);
+    const pn = decodePacketNumber(space.acks.largest, truncated, pnLength);
+    const payloadOffset = h.pnOffset + pnLength;
+    const plainEnd = keys.open(h.buf, h.offset, payloadOffset, h.end, pn);
+    if (plainEnd < 0) return; // forged or corrupted: dropped (integrity limits come with key update)
+    // RFC 9000 §17.2, §17.3.1: reserved bits must be zero once the packet is authenticated.
+    const reserved = h.isLong ? (first >> 2) & 0x03 : (first >> 3) & 0x03;
+    if (reserved !== 0) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
+    if (space.acks.isDuplicate(pn)) return;
+    this.packetsReceived++;
+    if (this.state === 'draining') return;
+    if (this.state === 'closing') {
+      this.closeSendPending = true; // §10.2.1: answer with CONNECTION_CLOSE again
+      return;
+    }
+    // The client learns the server's chosen connection ID from its first packet (RFC 9000 §7.2).
+    if (!this.isServer && h.isLong && this.peerInitialScid === undefined) {
+      this.peerInitialScid = h.buf.slice(h.scidOffset, h.scidOffset + h.scidLength);
+      this.peerCids.replaceInitial(this.peerInitialScid);
+    }
+    // RFC 9000 §8.1: a Handshake packet from the client proves its address; the server drops Initial keys
+    // (RFC 9001 §4.9.1).
+    if (this.isServer && spaceId === SPACE_HANDSHAKE) {
+      this.addressValidated = true;
+      this.recovery.amplificationBlocked = false;
+      this.dropSpace(SPACE_INITIAL);
+    }
+    const ackEliciting = this.processFrames(spaceId, h, payloadOffset, plainEnd, now);
+    if (this.spaces[spaceId]!.discarded) return;
+    space.acks.onPacketReceived(pn, ackEliciting, now, this.transport.maxAckDelayMs * 1000);
+    // §10.1: receiving a packet restarts the idle timer.
+    this.ackElicitingSentSinceRecv = false;
+    this.restartIdleTimer(now);
+  }
+
+  private processFrames(spaceId: SpaceId, h: PacketHeader, start: number, end: number, now: number): boolean {
+    if (start === end) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'packet without frames');
+    const r = this.reader.reset(h.buf, start, end);
+    const packetType = h.type as PacketType;
+    let ackEliciting = false;
+    while (r.remaining > 0) {
+      const frameStart = r.pos;
+      const f = readFrame(r);
+      // Every frame type we decode is below 0x40: its minimal encoding is the first byte.
+      const type = h.buf[frameStart]!;
+      checkFrameAllowed(type, packetType);
+      if (isAckEliciting(type)) ackEliciting = true;
+      this.handleFrame(spaceId, f, type, h, now);
+      if (this.isDrainingOrClosed || this.spaces[spaceId]!.discarded) break;
+    }
+    return ackEliciting;
+  }
+
+  private handleFrame(spaceId: SpaceId, f: Frame, type: number, h: PacketHeader, now: number): void {
+    switch (f.type) {
+      case 'padding':
+      case 'ping':
+        return;
+      case 'ack':
+        return this.onAck(spaceId, f.ranges, f.ackDelay, now);
+      case 'crypto':
+        return this.onCrypto(spaceId, f.offset, f.data, now);
+      case 'stream': {
+        this.streams.forPeerFrame(f.streamId, 'recv', type);
+        this.announceNewStreams();
+        const r = this.streams.recv.get(f.streamId);
+        if (r === undefined) return;
+        const grew = r.onData(f.offset, f.data, f.fin);
+        this.onPeerData(grew, type);
+        if (r.isReadable) this.emit({ type: 'stream-readable', streamId: f.streamId });
+        return;
+      }
+      case 'reset_stream': {
+        this.streams.forPeerFrame(f.streamId, 'recv', type);
+        this.announceNewStreams();
+        const r = this.streams.recv.get(f.streamId);
+        if (r === undefined) return;
+        const unread = r.highestOffset - r.readOffset;
+        const grew = r.onReset(f.errorCode, f.finalSize);
+        this.onPeerData(grew, type);
+        this.onConsumed(unread + grew, now);
+        this.emit({ type: 'stream-reset', streamId: f.streamId, errorCode: f.errorCode });
+        return;
+      }
+      case 'stop_sending': {
+        this.streams.forPeerFrame(f.streamId, 'send', type);
+        this.announceNewStreams();
+        const s = this.streams.send.get(f.streamId);
+        if (s === undefined) return;
+        s.stopSendingCode = f.errorCode;
+        // RFC 9000 §3.5: answer with RESET_STREAM.
+        s.reset(f.errorCode);
+        this.pendingStreamControl.add(f.streamId);
+        this.emit({ type: 'stream-stopped', streamId: f.streamId, errorCode: f.errorCode });
+        return;
+      }
+      case 'max_data':
+        if (f.maximum > this.sendMaxData) {
+          this.sendMaxData = f.maximum;
+          this.requeueAll();
+        }
+        return;
+      case 'max_stream_data': {
+        this.streams.forPeerFrame(f.streamId, 'send', type);
+        this.announceNewStreams();
+        const s = this.streams.send.get(f.streamId);
+        if (s !== undefined && f.maximum > s.maxData) {
+          s.maxData = f.maximum;
+          this.queueStream(f.streamId);
+          this.emit({ type: 'stream-writable', streamId: f.streamId });
+        }
+        return;
+      }
+      case 'max_streams': {
+        const before = f.bidirectional ? this.streams.peerMaxBidi : this.streams.peerMaxUni;
+        this.streams.onMaxStreams(f.bidirectional, f.maximum);
+        if (f.maximum > before) this.emit({ type: 'streams-available', bidirectional: f.bidirectional });
+        return;
+      }
+      case 'data_blocked':
+      case 'streams_blocked':
+        return; // informational
+      case 'stream_data_blocked':
+        this.streams.forPeerFrame(f.streamId, 'recv', type);
+        this.announceNewStreams();
+        return;
+      case 'new_token':
+        if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', type);
+        return; // address validation tokens: a later issue
+      case 'new_connection_id':
+        this.peerCids.onNew(f.sequenceNumber, f.retirePriorTo, f.connectionId, f.statelessResetToken, type);
+        return;
+      case 'retire_connection_id':
+        this.localCids.retire(f.sequenceNumber, h.dcid, type);
+        this.localCids.fill(this.cidLimit());
+        return;
+      case 'path_challenge':
+        this.pathResponses.push(f.data.slice());
+        return;
+      case 'path_response':
+        return; // path validation: a later issue
+      case 'connection_close':
+        this.onPeerClose(f.errorCode, f.isApplication, f.reason, now);
+        return;
+      case 'handshake_done':
+        if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'HANDSHAKE_DONE from a client', type);
+        this.onHandshakeConfirmed();
+        return;
+      case 'datagram':
+        throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'DATAGRAM frames were not negotiated', type);
+    }
+  }
+
+  private readonly pathResponses: Uint8Array[] = [];
+
+  private onAck(spaceId: SpaceId, ranges: number[], ackDelayField: number, now: number): void {
+    const exponent = this.peerParams?.ackDelayExponent ?? 3;
+    const out = this.recovery.onAckReceived(spaceId, ranges, ackDelayField * 2 ** exponent, now);
+    // RFC 9002 §6.2.2.1 / A.6: a client knows the server validated its address once a Handshake packet is ACKed.
+    if (!this.isServer && spaceId === SPACE_HANDSHAKE) this.recovery.peerCompletedAddressValidation = true;
+    for (const p of out.acked) this.onPacketAcked(spaceId, p.frames);
+    for (const p of out.lost) this.onPacketLost(spaceId, p.frames);
+  }
+
+  private onPacketAcked(spaceId: SpaceId, frames: SentFrames): void {
+    const space = this.spaces[spaceId]!;
+    for (const f of frames) {
+      switch (f.kind) {
+        case SF_CRYPTO:
+          space.cryptoSend.onAcked(f.a, f.b, false);
+          break;
+        case SF_STREAM: {
+          const s = this.streams.send.get(f.a);
+          if (s === undefined) break;
+          const before = s.writable;
+          s.onAcked(f.b, f.c, f.fin);
+          if (s.writable > before && before < s.bufferLimit / 2) this.emit({ type: 'stream-writable', streamId: f.a });
+          if (s.isDone) this.streams.collect();
+          break;
+        }
+        case SF_RESET_STREAM: {
+          const s = this.streams.send.get(f.a);
+          if (s !== undefined) {
+            s.state = 'reset-recvd';
+            this.streams.collect();
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  private onPacketLost(spaceId: SpaceId, frames: SentFrames): void {
+    const space = this.spaces[spaceId]!;
+    for (const f of frames) {
+      switch (f.kind) {
+        case SF_CRYPTO:
+          space.cryptoSend.onLost(f.a, f.b, false);
+          break;
+        case SF_STREAM: {
+          const s = this.streams.send.get(f.a);
+          if (s === undefined) break;
+          s.onLost(f.b, f.c, f.fin);
+          this.queueStream(f.a);
+          break;
+        }
+        case SF_HANDSHAKE_DONE:
+          this.handshakeDonePending = true;
+          break;
+        case SF_MAX_DATA:
+          this.maxDataPending = true;
+          break;
+        case SF_MAX_STREAM_DATA: {
+          const r = this.streams.recv.get(f.a);
+          if (r !== undefined && r.finalSize < 0) {
+            r.maxDataPending = true;
+            this.pendingStreamControl.add(f.a);
+          }
+          break;
+        }
+        case SF_RESET_STREAM: {
+          const s = this.streams.send.get(f.a);
+          if (s !== undefined && s.state === 'reset-sent') {
+            s.resetPending = true;
+            this.pendingStreamControl.add(f.a);
+          }
+          break;
+        }
+        case SF_STOP_SENDING: {
+          const r = this.streams.recv.get(f.a);
+          if (r !== undefined && r.stopSendingCode !== undefined && r.resetCode === undefined) {
+            r.stopSendingPending = true;
+            this.pendingStreamControl.add(f.a);
+          }
+          break;
+        }
+        case SF_MAX_STREAMS:
+          if (f.a === 1) this.streams.maxStreamsBidiPending = true;
+          else this.streams.maxStreamsUniPending = true;
+          break;
+        case SF_NEW_CID: {
+          const c = this.localCids.bySeq(f.a);
+          if (c !== undefined && !c.retired) this.localCids.pending.push(f.a);
+          break;
+        }
+        case SF_RETIRE_CID:
+          this.peerCids.pendingRetire.push(f.a);
+          break;
+        case SF_DATA_BLOCKED:
+          this.dataBlockedSentAt = -1;
+          break;
+        case SF_STREAMS_BLOCKED:
+          break;
+        case SF_STREAM_DATA_BLOCKED: {
+          const s = this.streams.send.get(f.a);
+          if (s !== undefined) s.blockedSentAt = -1;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  private onCrypto(spaceId: SpaceId, offset: number, data: Uint8Array, now: number): void {
+    const level: EncryptionLevel = spaceId === SPACE_INITIAL ? 'initial' : spaceId === SPACE_HANDSHAKE ? 'handshake' : 'application';
+    this.runTls(() => this.tls.handleCryptoData(level, offset, data, now / 1000));
+  }
+
+  /** Runs a TLS call and applies its events; TLS errors propagate as QuicErrors (CRYPTO_ERROR). */
+  private runTls(fn: () => void): void {
+    fn();
+    for (let e = this.tls.pollEvent(); e !== undefined; e = this.tls.pollEvent()) {
+      switch (e.type) {
+        case 'handshake-data': {
+          const sid = LEVEL_SPACE[e.level];
+          if (sid !== -1) this.spaces[sid]!.cryptoSend.write(e.data);
+          break;
+        }
+        case 'secret': {
+          const sid = LEVEL_SPACE[e.level];
+          if (sid === -1) break; // 0-RTT: a later issue
+          const keys = PacketKeys.fromSecret(this.provider, this.transport.version, e.suite, e.secret);
+          const sp = this.spaces[sid]!;
+          if (e.direction === 'read') sp.readKeys = keys;
+          else sp.writeKeys = keys;
+          if (sid === SPACE_HANDSHAKE) this.recovery.hasHandshakeKeys = true;
+          break;
+        }
+        case 'peer-transport-parameters':
+          this.onPeerTransportParameters(e.data);
+          break;
+        case 'handshake-complete':
+          this.handshakeComplete = true;
+          this.state = 'established';
+          this.emit({ type: 'handshake-done', alpn: e.alpn, resumed: e.resumed });
+          if (this.isServer) {
+            // RFC 9001 §4.1.2: the server's handshake is confirmed on completion; HANDSHAKE_DONE tells the client.
+            this.handshakeDonePending = true;
+            this.onHandshakeConfirmed();
+          }
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private onPeerTransportParameters(data: Uint8Array): void {
+    const tp = decodeTransportParameters(data, this.isServer ? 'client' : 'server');
+    // RFC 9000 §7.3: authenticate the connection IDs used during the handshake.
+    const expectScid = this.isServer ? this.peerCids.current.cid : this.peerInitialScid;
+    if (tp.initialSourceConnectionId === undefined || expectScid === undefined || !equal(tp.initialSourceConnectionId, expectScid)) {
+      throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'initial_source_connection_id does not match');
+    }
+    if (!this.isServer && (tp.originalDestinationConnectionId === undefined || !equal(tp.originalDestinationConnectionId, this.originalDcid))) {
+      throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'original_destination_connection_id does not match');
+    }
+    this.peerParams = tp;
+    this.sendMaxData = tp.initialMaxData;
+    this.streams.setPeerLimits(tp);
+    this.recovery.maxAckDelayUs = tp.maxAckDelay * 1000;
+    // §10.1: the effective idle timeout is the smaller of the two advertised (0 = none).
+    const ours = this.transport.idleTimeoutMs;
+    const theirs = tp.maxIdleTimeout;
+    const ms = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
+    this.idleTimeoutUs = ms * 1000;
+    if (tp.statelessResetToken !== undefined) this.peerCids.current.resetToken = tp.statelessResetToken;
+  }
+
+  private onHandshakeConfirmed(): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    this.recovery.handshakeConfirmed = true;
+    this.recovery.peerCompletedAddressValidation = true;
+    // RFC 9001 §4.9.2: Handshake keys go once the handshake is confirmed.
+    this.dropSpace(SPACE_HANDSHAKE);
+    this.localCids.fill(this.cidLimit());
+  }
+
+  private cidLimit(): number {
+    return Math.min(this.peerParams?.activeConnectionIdLimit ?? 2, 8);
+  }
+
+  private dropSpace(spaceId: SpaceId): void {
+    const sp = this.spaces[spaceId]!;
+    if (sp.discarded) return;
+    sp.discard();
+    this.recovery.discardSpace(spaceId);
+  }
+
+  /** New bytes of peer data: connection flow control (§4.1). */
+  private onPeerData(grew: number, frameType: number): void {
+    this.recvHighest += grew;
+    if (this.recvHighest > this.recvMaxData) throw new QuicError(TransportErrorCode.FLOW_CONTROL_ERROR, `connection data beyond ${this.recvMaxData}`, frameType);
+  }
+
+  /** The application consumed (or discarded) bytes: raise MAX_DATA when half the window is used (§4.2). */
+  private onConsumed(n: number, now: number): void {
+    if (n <= 0) return;
+    this.recvConsumed += n;
+    if (this.recvMaxData - this.recvConsumed > this.recvWindow / 2) return;
+    const rtt = this.recovery.rtt.smoothedRtt;
+    if (now - this.lastRecvWindowUpdate < 2 * rtt && this.recvWindow < this.transport.maxConnectionWindow) {
+      this.recvWindow = Math.min(this.recvWindow * 2, this.transport.maxConnectionWindow);
+    }
+    this.lastRecvWindowUpdate = now;
+    this.recvMaxData = this.recvConsumed + this.recvWindow;
+    this.maxDataPending = true;
+  }
+
+  private announceNewStreams(): void {
+    const ids = this.streams.newPeerStreams;
+    while (ids.length > 0) {
+      const id = ids.shift()!;
+      this.emit({ type: 'stream-opened', streamId: id, bidirectional: isBidi(id) });
+    }
+  }
+
+  private onPeerClose(code: number | bigint, isApplication: boolean, reason: string, now: number): void {
+    this.closeEvent = { type: 'closed', errorCode: code, isApplication, reason, byPeer: true, idle: false };
+    // §10.2.2: draining — send nothing more, wait three PTOs.
+    this.state = 'draining';
+    this.closeDeadline = now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs);
+  }
+
+  private onError(e: unknown, now: number): void {
+    const err = e instanceof QuicError ? e : new QuicError(TransportErrorCode.INTERNAL_ERROR, (e as Error)?.message ?? String(e));
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    this.closeEvent = { type: 'closed', errorCode: err.code, isApplication: false, reason: err.reason, byPeer: false, idle: false };
+    this.enterClosing({ type: 'connection_close', isApplication: false, errorCode: err.code, frameType: err.frameType, reason: err.reason.slice(0, 200) }, now);
+  }
+
+  private enterClosing(frame: Frame, now: number): void {
+    this.closeFrame = frame;
+    this.closeSendPending = true;
+    this.state = 'closing';
+    // §10.2: the closing period lasts three PTOs.
+    this.closeDeadline = now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs);
+  }
+
+  private emit(e: ConnectionEvent): void {
+    this.events.push(e);
+  }
+
+  private queueStream(id: number): void {
+    if (!this.sendQueue.includes(id)) this.sendQueue.push(id);
+  }
+
+  private requeueAll(): void {
+    for (const [id, s] of this.streams.send) if (s.hasData()) this.queueStream(id);
+  }
+
+  private restartIdleTimer(now: number): void {
+    if (this.idleTimeoutUs === 0) {
+      this.idleDeadline = Number.POSITIVE_INFINITY;
+      return;
+    }
+    // §10.1: at least three PTOs, so a loss burst is not taken for idleness.
+    this.idleDeadline = now + Math.max(this.idleTimeoutUs, 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Timers
+
+  /** The next deadline (µs), or Infinity. */
+  timeout(): number {
+    if (this.state === 'closed') return Number.POSITIVE_INFINITY;
+    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
+    let t = Math.min(this.idleDeadline, this.recovery.deadline(this.lastNow));
+    for (const sp of this.spaces) if (!sp.discarded && sp.acks.ackPending) t = Math.min(t, sp.acks.ackDeadline);
+    return t;
+  }
+
+  private lastNow = 0;
+
+  handleTimeout(now: number): void {
+    this.lastNow = now;
+    if (this.state === 'closed') return;
+    if (this.state === 'closing' || this.state === 'draining') {
+      if (now >= this.closeDeadline) this.finishClose();
+      return;
+    }
+    if (now >= this.idleDeadline) {
+      // §10.1: silently closed.
+      this.closeEvent = { type: 'closed', errorCode: 0, isApplication: false, reason: 'idle timeout', byPeer: false, idle: true };
+      this.finishClose();
+      return;
+    }
+    if (now >= this.recovery.deadline(now)) {
+      const out = this.recovery.onTimeout(now);
+      if (out.kind === 'loss') for (const p of out.lost) this.onPacketLost(out.space, p.frames);
+      else if (out.kind === 'pto') this.onPto(out.space);
+    }
+  }
+
+  /** RFC 9002 §6.2.4: send one or two ack-eliciting probes, with data that is unacknowledged if possible. */
+  private onPto(spaceId: SpaceId): void {
+    const sp = this.spaces[spaceId]!;
+    if (sp.writeKeys === undefined) {
+      // Client anti-deadlock with no keys for the space: probe in the best one we have.
+      const fallback = this.spaces[SPACE_HANDSHAKE]!.writeKeys !== undefined ? SPACE_HANDSHAKE : SPACE_INITIAL;
+      this.spaces[fallback]!.probesPending = 1;
+      return;
+    }
+    sp.probesPending = 2;
+    // Resend what is in flight in that space so the probes carry useful data.
+    for (const p of this.recovery.unacked(spaceId)) {
+      for (const f of p.frames) {
+        if (f.kind === SF_CRYPTO) sp.cryptoSend.onLost(f.a, f.b, false);
+        else if (f.kind === SF_STREAM) {
+          const s = this.streams.send.get(f.a);
+          if (s !== undefined) {
+            s.onLost(f.b, f.c, f.fin);
+            this.queueStream(f.a);
+          }
+        }
+      }
+    }
+  }
+
+  private finishClose(): void {
+    this.state = 'closed';
+    if (this.closeEvent !== undefined) this.emit(this.closeEvent);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Sending
+
+  /**
+   * Builds the next datagram into `out` (at least the path's maximum datagram size); returns its length, or 0
+   * when there is nothing to send now.
+   */
+  pollTransmit(now: number, out: Uint8Array): number {
+    this.lastNow = now;
+    if (this.state === 'closed' || this.state === 'draining') return 0;
+    if (this.state === 'closing') return this.sendClose(out);
+    let limit = Math.min(out.length, this.transport.maxDatagramSize);
+    if (this.isServer && !this.addressValidated) {
+      // RFC 9000 §8.1: three times what was received before the client's address is validated.
+      const allowance = AMPLIFICATION_FACTOR * this.bytesReceivedUnvalidated - this.bytesSentUnvalidated;
+      if (allowance < limit) {
+        this.recovery.amplificationBlocked = true;
+        if (allowance <= 0) return 0;
+        limit = allowance;
+      }
+    }
+    const built: Built[] = [];
+    let pos = 0;
+    let hasInitial = false;
+    let ackElicitingInitial = false;
+    for (const spaceId of [SPACE_INITIAL, SPACE_HANDSHAKE, SPACE_APPLICATION] as const) {
+      const sp = this.spaces[spaceId]!;
+      if (sp.writeKeys === undefined || sp.discarded) continue;
+      if (spaceId === SPACE_APPLICATION && !this.handshakeComplete && !this.isServer) continue;
+      const b = this.buildPacket(spaceId, out, pos, limit, now);
+      if (b === undefined) continue;
+      built.push(b);
+      pos = b.end;
+      if (spaceId === SPACE_INITIAL) {
+        hasInitial = true;
+        if (b.ackEliciting) ackElicitingInitial = true;
+      }
+      if (limit - pos < 64) break;
+    }
+    if (built.length === 0) return 0;
+    // RFC 9000 §14.1: datagrams with a client Initial, or a server's ack-eliciting Initial, are padded to 1200.
+    if (hasInitial && (!this.isServer || ackElicitingInitial) && pos < MIN_INITIAL_DATAGRAM && limit >= MIN_INITIAL_DATAGRAM) {
+      const last = built[built.length - 1]!;
+      const pad = MIN_INITIAL_DATAGRAM - pos;
+      out.fill(0, last.payloadEnd, last.payloadEnd + pad);
+      last.payloadEnd += pad;
+      last.end += pad;
+      last.size += pad;
+      last.padded = true;
+      if (last.lengthOffset >= 0) patchVarint2(out, last.lengthOffset, last.end - last.lengthOffset - 2);
+      pos = last.end;
+    }
+    for (const b of built) {
+      const sp = this.spaces[b.space]!;
+      sp.writeKeys!.protect(out, b.start, b.pnOffset, b.pnLength, b.pn, b.payloadEnd);
+      // RFC 9002 §2: in flight when ack-eliciting or carrying PADDING.
+      const inFlight = b.ackEliciting || b.padded;
+      this.recovery.onPacketSent(b.space, new SentPacket(b.pn, now, b.end - b.start, b.ackEliciting, inFlight, this.appLimited, b.frames));
+      this.packetsSent++;
+    }
+    // Initial keys: a client discards them when it first sends a Handshake packet (RFC 9001 §4.9.1).
+    if (!this.isServer && built.some((b) => b.space === SPACE_HANDSHAKE)) this.dropSpace(SPACE_INITIAL);
+    if (built.some((b) => b.ackEliciting)) {
+      if (!this.ackElicitingSentSinceRecv) this.restartIdleTimer(now);
+      this.ackElicitingSentSinceRecv = true;
+    }
+    this.bytesSent += pos;
+    if (!this.addressValidated) this.bytesSentUnvalidated += pos;
+    return pos;
+  }
+
+  /** Convenience: the next datagram as a fresh array, or null. */
+  send(now: number): Uint8Array | null {
+    const buf = new Uint8Array(this.transport.maxDatagramSize);
+    const n = this.pollTransmit(now, buf);
+    return n === 0 ? null : buf.subarray(0, n);
+  }
+
+  private appLimited = false;
+
+  private buildPacket(spaceId: SpaceId, out: Uint8Array, start: number, limit: number, now: number): Built | undefined {
+    const sp = this.spaces[spaceId]!;
+    const probe = sp.probesPending > 0;
+    const ackDue = sp.acks.ackPending && (sp.acks.ackDeadline <= now || probe);
+    const cwndOpen = probe || this.recovery.bytesInFlight + this.transport.maxDatagramSize <= this.recovery.cc.window;
+    const wantData = cwndOpen && this.hasDataToSend(spaceId);
+    if (!ackDue && !wantData && !probe) return undefined;
+    const w = this.writer.reset(out, start, limit);
+    const dcid = this.peerCids.current.cid;
+    const pn = sp.nextPn;
+    const pnLength = packetNumberLength(pn, this.recovery.largestAcked(spaceId));
+    let lengthOffset = -1;
+    if (spaceId === SPACE_APPLICATION) {
+      writeShortHeader(w, dcid, 0, 0, pnLength, truncatePacketNumber(pn, pnLength));
+    } else {
+      const type = SPACE_PACKET_TYPE[spaceId];
+      lengthOffset = writeLongHeader(w, this.transport.version, type, dcid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? new Uint8Array(0) : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
+    }
+    const pnOffset = w.pos - pnLength;
+    const payloadStart = w.pos;
+    // Room for the AEAD tag.
+    w.end = limit - AEAD_TAG;
+    if (w.remaining < 32) return undefined;
+    const frames: SentFrames = [];
+    let ackEliciting = false;
+    // ACK first (always allowed, even when congestion limited).
+    if (sp.acks.ackPending) {
+      const delay = spaceId === SPACE_APPLICATION ? sp.acks.ackDelayField(now, this.transport.ackDelayExponent) : 0;
+      const size = ackFrameSize(delay, sp.acks.ranges, null);
+      if (size <= w.remaining) {
+        writeAck(w, delay, sp.acks.ranges, null);
+        frames.push(new SentFrame(SF_ACK, sp.acks.largest));
+        sp.acks.onAckSent();
+      }
+    }
+    if (cwndOpen) {
+      if (spaceId === SPACE_APPLICATION) {
+        if (this.writeControlFrames(w, frames)) ackEliciting = true;
+      }
+      // CRYPTO
+      while (sp.cryptoSend.hasData() && w.remaining > 24) {
+        const room = w.remaining - 1 - 8 - 4;
+        const c = sp.cryptoSend.nextChunk(room, Number.POSITIVE_INFINITY);
+        if (c === null) break;
+        writeFrame(w, { type: 'crypto', offset: c.offset, data: c.data });
+        frames.push(new SentFrame(SF_CRYPTO, c.offset, c.data.length));
+        ackEliciting = true;
+      }
+      if (spaceId === SPACE_APPLICATION && this.handshakeComplete) {
+        if (this.writeStreamFrames(w, frames)) ackEliciting = true;
+      }
+    }
+    if (probe && !ackEliciting && w.remaining >= 1) {
+      writeFrame(w, { type: 'ping' });
+      ackEliciting = true;
+    }
+    if (probe && ackEliciting) sp.probesPending--;
+    if (frames.length === 0 && !ackEliciting) return undefined;
+    let payloadEnd = w.pos;
+    // RFC 9001 §5.4.2: enough payload for the header protection sample (pn + payload >= 4 + 16 - tag).
+    const minPayload = 4 - pnLength;
+    const padded = payloadEnd - payloadStart < minPayload;
+    if (padded) {
+      out.fill(0, payloadEnd, payloadStart + minPayload);
+      payloadEnd = payloadStart + minPayload;
+    }
+    const end = payloadEnd + AEAD_TAG;
+    if (lengthOffset >= 0) patchVarint2(out, lengthOffset, end - lengthOffset - 2);
+    sp.nextPn++;
+    this.appLimited = !this.hasDataToSend(spaceId) && this.recovery.bytesInFlight < this.recovery.cc.window / 2;
+    return { space: spaceId, start, pnOffset, pnLength, pn, payloadStart, payloadEnd, end, lengthOffset, frames, ackEliciting, padded, size: end - start, frameBytes: payloadEnd - payloadStart };
+  }
+
+  private hasDataToSend(spaceId: SpaceId): boolean {
+    const sp = this.spaces[spaceId]!;
+    if (sp.cryptoSend.hasData()) return true;
+    if (spaceId !== SPACE_APPLICATION) return false;
+    if (this.hasControlFrames()) return true;
+    if (!this.handshakeComplete) return false;
+    for (const id of this.sendQueue) {
+      const s = this.streams.send.get(id);
+      if (s === undefined || !s.hasData()) continue;
+      // Retransmissions and a lone FIN need no connection credit; new data does.
+      if (s.hasLostData() || s.sentOffset >= s.writeOffset || this.sendDataUsed < this.sendMaxData) return true;
+    }
+    return false;
+  }
+
+  private hasControlFrames(): boolean {
+    return (
+      this.handshakeDonePending ||
+      this.maxDataPending ||
+      this.pendingStreamControl.size > 0 ||
+      this.streams.maxStreamsBidiPending ||
+      this.streams.maxStreamsUniPending ||
+      this.localCids.pending.length > 0 ||
+      this.peerCids.pendingRetire.length > 0 ||
+      this.pathResponses.length > 0
+    );
+  }
+
+  /** Writes `f` if it fits, recording `sf` for loss/ACK handling. */
+  private put(w: BufferWriter, frames: SentFrames, f: Frame, sf: SentFrame | undefined): boolean {
+    if (frameSize(f) > w.remaining) return false;
+    writeFrame(w, f);
+    if (sf !== undefined) frames.push(sf);
+    return true;
+  }
+
+  /** Control frames of the application space; returns whether any was written. */
+  private writeControlFrames(w: BufferWriter, frames: SentFrames): boolean {
+    const start = frames.length;
+    const pos = w.pos;
+    if (this.handshakeDonePending && this.put(w, frames, { type: 'handshake_done' }, new SentFrame(SF_HANDSHAKE_DONE))) this.handshakeDonePending = false;
+    while (this.pathResponses.length > 0 && this.put(w, frames, { type: 'path_response', data: this.pathResponses[0]! }, undefined)) this.pathResponses.shift();
+    if (this.maxDataPending && this.put(w, frames, { type: 'max_data', maximum: this.recvMaxData }, new SentFrame(SF_MAX_DATA))) this.maxDataPending = false;
+    const sm = this.streams;
+    if (sm.maxStreamsBidiPending && this.put(w, frames, { type: 'max_streams', bidirectional: true, maximum: sm.localMaxBidi }, new SentFrame(SF_MAX_STREAMS, 1))) sm.maxStreamsBidiPending = false;
+    if (sm.maxStreamsUniPending && this.put(w, frames, { type: 'max_streams', bidirectional: false, maximum: sm.localMaxUni }, new SentFrame(SF_MAX_STREAMS, 0))) sm.maxStreamsUniPending = false;
+    for (const id of this.pendingStreamControl) {
+      const s = sm.send.get(id);
+      const r = sm.recv.get(id);
+      if (s !== undefined && s.resetPending) {
+        if (!this.put(w, frames, { type: 'reset_stream', streamId: id, errorCode: s.resetCode!, finalSize: s.finalSize }, new SentFrame(SF_RESET_STREAM, id))) break;
+        s.resetPending = false;
+      }
+      if (r !== undefined && r.stopSendingPending) {
+        if (!this.put(w, frames, { type: 'stop_sending', streamId: id, errorCode: r.stopSendingCode! }, new SentFrame(SF_STOP_SENDING, id))) break;
+        r.stopSendingPending = false;
+      }
+      if (r !== undefined && r.maxDataPending) {
+        if (!this.put(w, frames, { type: 'max_stream_data', streamId: id, maximum: r.maxData }, new SentFrame(SF_MAX_STREAM_DATA, id))) break;
+        r.maxDataPending = false;
+      }
+      this.pendingStreamControl.delete(id);
+    }
+    const cids = this.localCids;
+    while (cids.pending.length > 0) {
+      const c = cids.bySeq(cids.pending[0]!);
+      if (c !== undefined && !c.retired) {
+        const f: Frame = { type: 'new_connection_id', sequenceNumber: c.seq, retirePriorTo: 0, connectionId: c.cid, statelessResetToken: c.resetToken };
+        if (!this.put(w, frames, f, new SentFrame(SF_NEW_CID, c.seq))) break;
+      }
+      cids.pending.shift();
+    }
+    const retire = this.peerCids.pendingRetire;
+    while (retire.length > 0 && this.put(w, frames, { type: 'retire_connection_id', sequenceNumber: retire[0]! }, new SentFrame(SF_RETIRE_CID, retire[0]!))) retire.shift();
+    if (sm.blockedBidiAt >= 0 && this.put(w, frames, { type: 'streams_blocked', bidirectional: true, limit: sm.blockedBidiAt }, new SentFrame(SF_STREAMS_BLOCKED, 1))) sm.blockedBidiAt = -1;
+    if (sm.blockedUniAt >= 0 && this.put(w, frames, { type: 'streams_blocked', bidirectional: false, limit: sm.blockedUniAt }, new SentFrame(SF_STREAMS_BLOCKED, 0))) sm.blockedUniAt = -1;
+    return frames.length > start || w.pos > pos;
+  }
+
+  /** STREAM frames, round-robin over streams with data; returns whether any was written. */
+  private writeStreamFrames(w: BufferWriter, frames: SentFrames): boolean {
+    let wrote = false;
+    let rounds = this.sendQueue.length;
+    while (rounds-- > 0 && w.remaining > 16) {
+      const id = this.sendQueue.shift()!;
+      const s = this.streams.send.get(id);
+      if (s === undefined || !s.hasData()) continue;
+      const credit = this.sendMaxData - this.sendDataUsed;
+      const overhead = streamFrameOverhead(id, s.sentOffset, w.remaining, true);
+      const room = w.remaining - overhead;
+      if (room <= 0) {
+        this.sendQueue.unshift(id);
+        break;
+      }
+      const c = s.nextChunk(room, credit);
+      if (c === null) {
+        // Flow control blocked: tell the peer once per limit (§4.1).
+        if (credit <= 0 && this.dataBlockedSentAt !== this.sendMaxData && w.remaining > 9) {
+          writeFrame(w, { type: 'data_blocked', limit: this.sendMaxData });
+          frames.push(new SentFrame(SF_DATA_BLOCKED));
+          this.dataBlockedSentAt = this.sendMaxData;
+          wrote = true;
+        } else if (s.isBlocked && s.blockedSentAt !== s.maxData && w.remaining > 17) {
+          writeFrame(w, { type: 'stream_data_blocked', streamId: id, limit: s.maxData });
+          frames.push(new SentFrame(SF_STREAM_DATA_BLOCKED, id));
+          s.blockedSentAt = s.maxData;
+          wrote = true;
+        }
+        continue;
+      }
+      // The last frame of a packet may omit its length; keep it for simplicity of packing.
+      writeStreamFrame(w, id, c.offset, c.data, c.fin, true);
+      frames.push(new SentFrame(SF_STREAM, id, c.offset, c.data.length, c.fin));
+      if (c.isNew) this.sendDataUsed += c.data.length;
+      wrote = true;
+      if (s.hasData()) this.sendQueue.push(id);
+    }
+    return wrote;
+  }
+
+  /** During the closing period: CONNECTION_CLOSE in every space we have keys for (RFC 9000 §10.2.3). */
+  private sendClose(out: Uint8Array): number {
+    if (!this.closeSendPending || this.closeFrame === undefined) return 0;
+    this.closeSendPending = false;
+    let pos = 0;
+    const limit = Math.min(out.length, this.transport.maxDatagramSize);
+    for (const spaceId of [SPACE_INITIAL, SPACE_HANDSHAKE, SPACE_APPLICATION] as const) {
+      const sp = this.spaces[spaceId]!;
+      if (sp.writeKeys === undefined || sp.discarded) continue;
+      if (spaceId === SPACE_APPLICATION && !this.handshakeComplete) continue;
+      let f = this.closeFrame;
+      // §10.2.3: an application close before the handshake completes is sent as APPLICATION_ERROR in Initial/Handshake.
+      if (f.type === 'connection_close' && f.isApplication && spaceId !== SPACE_APPLICATION) {
+        f = { type: 'connection_close', isApplication: false, errorCode: TransportErrorCode.APPLICATION_ERROR, frameType: 0, reason: '' };
+      }
+      const w = this.writer.reset(out, pos, limit);
+      const pn = sp.nextPn++;
+      const pnLength = 4;
+      let lengthOffset = -1;
+      if (spaceId === SPACE_APPLICATION) writeShortHeader(w, this.peerCids.current.cid, 0, 0, pnLength, truncatePacketNumber(pn, pnLength));
+      else lengthOffset = writeLongHeader(w, this.transport.version, SPACE_PACKET_TYPE[spaceId], this.peerCids.current.cid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? new Uint8Array(0) : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
+      const pnOffset = w.pos - pnLength;
+      w.end = limit - AEAD_TAG;
+      if (frameSize(f) > w.remaining) break;
+      writeFrame(w, f);
+      const payloadEnd = w.pos;
+      const end = payloadEnd + AEAD_TAG;
+      if (lengthOffset >= 0) patchVarint2(out, lengthOffset, end - lengthOffset - 2);
+      sp.writeKeys.protect(out, pos, pnOffset, pnLength, pn, payloadEnd);
+      pos = end;
+    }
+    this.bytesSent += pos;
+    return pos;
+  }
+}
+
+interface Built {
+  space: SpaceId;
+  start: number;
+  pnOffset: number;
+  pnLength: number;
+  pn: number;
+  payloadStart: number;
+  payloadEnd: number;
+  end: number;
+  lengthOffset: number;
+  frames: SentFrames;
+  ackEliciting: boolean;
+  padded: boolean;
+  size: number;
+  frameBytes: number;
+}
+
+function readUint(buf: Uint8Array, at: number, n: number): number {
+  let v = 0;
+  for (let i = 0; i < n; i++) v = v * 256 + buf[at + i]!;
+  return v;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+

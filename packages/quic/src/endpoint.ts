@@ -1,0 +1,144 @@
+// A QUIC endpoint, sans-IO: many connections behind one UDP socket. Routes datagrams by destination
+// connection ID (RFC 9000 §5.2), accepts new connections from Initial packets (servers), and hands out the
+// next datagram to send with its destination. Addresses are opaque to the core.
+
+import { nodeProvider } from '@gquic/crypto';
+import { PacketHeader, PacketType, isSupportedVersion, parsePacketHeader } from '@gquic/wire';
+import { cidKey } from './cid-state.js';
+import { DEFAULT_TRANSPORT, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
+import { Connection, MIN_INITIAL_DATAGRAM } from './connection.js';
+
+export interface Address {
+  address: string;
+  port: number;
+}
+
+export type EndpointEvent = { type: 'connection'; connection: Connection; remote: Address };
+
+interface Entry {
+  conn: Connection;
+  remote: Address;
+  keys: string[];
+  generation: number;
+}
+
+/** Bound on connections a server keeps (new Initials beyond it are dropped). */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+export class Endpoint {
+  private readonly byCid = new Map<string, Entry>();
+  private readonly entries: Entry[] = [];
+  private readonly events: EndpointEvent[] = [];
+  private readonly header = new PacketHeader();
+  private next = 0;
+  readonly transport: TransportConfig;
+
+  constructor(
+    readonly server: ServerConfig | undefined = undefined,
+    transport: Partial<TransportConfig> = {},
+    readonly maxConnections = DEFAULT_MAX_CONNECTIONS,
+  ) {
+    this.transport = { ...DEFAULT_TRANSPORT, ...server?.transport, ...transport };
+  }
+
+  get connectionCount(): number {
+    return this.entries.length;
+  }
+
+  pollEvent(): EndpointEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Starts a client connection to `remote`. */
+  connect(remote: Address, config: ClientConfig, now: number): Connection {
+    const conn = Connection.client({ ...config, transport: { ...this.transport, ...config.transport } }, now);
+    this.add(conn, remote, [cidKey(conn.localCids.issued[0]!.cid)]);
+    return conn;
+  }
+
+  private add(conn: Connection, remote: Address, keys: string[]): Entry {
+    const e: Entry = { conn, remote, keys, generation: conn.localCids.generation };
+    for (const k of keys) this.byCid.set(k, e);
+    this.entries.push(e);
+    return e;
+  }
+
+  /** Keeps the routing table in step with the CIDs each connection has issued or retired. */
+  private syncCids(e: Entry): void {
+    if (e.generation === e.conn.localCids.generation) return;
+    e.generation = e.conn.localCids.generation;
+    for (const c of e.conn.localCids.issued) {
+      const k = cidKey(c.cid);
+      if (c.retired) {
+        if (this.byCid.get(k) === e) this.byCid.delete(k);
+      } else if (!this.byCid.has(k)) {
+        this.byCid.set(k, e);
+        e.keys.push(k);
+      }
+    }
+  }
+
+  /** A datagram from `from`. The buffer may be modified in place. */
+  recv(datagram: Uint8Array, from: Address, now: number): void {
+    const h = this.header;
+    try {
+      parsePacketHeader(datagram, 0, this.transport.cidLength, h);
+    } catch {
+      return;
+    }
+    const key = cidKey(h.dcid);
+    let e = this.byCid.get(key);
+    if (e === undefined) {
+      if (this.server === undefined || !h.isLong || h.type !== PacketType.Initial) return; // stateless reset: a later issue
+      if (!isSupportedVersion(h.version)) return; // version negotiation: a later issue
+      // RFC 9000 §14.1: a server drops Initial datagrams smaller than 1200 bytes; §7.2: DCIDs of 8+ bytes.
+      if (datagram.length < MIN_INITIAL_DATAGRAM || h.dcidLength < 8) return;
+      if (this.entries.length >= this.maxConnections) return;
+      const provider = this.server.tls.provider ?? nodeProvider;
+      const scid = provider.randomBytes(this.transport.cidLength);
+      const conn = new Connection(true, { ...this.transport, version: h.version }, this.server, { scid, dcid: h.dcid.slice(), peerScid: h.scid.slice() }, now);
+      // Until the client switches to our CID, its Initials still carry its own choice of DCID.
+      e = this.add(conn, from, [key, cidKey(scid)]);
+      this.events.push({ type: 'connection', connection: conn, remote: from });
+    }
+    e.conn.handleDatagram(datagram, now);
+    this.syncCids(e);
+  }
+
+  /** The next datagram to send, written into `out`: its length and destination, or null. */
+  send(now: number, out: Uint8Array): { length: number; to: Address } | null {
+    const n = this.entries.length;
+    for (let i = 0; i < n; i++) {
+      const e = this.entries[(this.next + i) % n]!;
+      const len = e.conn.pollTransmit(now, out);
+      this.syncCids(e);
+      if (len > 0) {
+        this.next = (this.next + i + 1) % n;
+        return { length: len, to: e.remote };
+      }
+    }
+    return null;
+  }
+
+  /** The earliest deadline of any connection (µs), or Infinity. */
+  timeout(): number {
+    let t = Number.POSITIVE_INFINITY;
+    for (const e of this.entries) t = Math.min(t, e.conn.timeout());
+    return t;
+  }
+
+  /** Runs due timers and forgets closed connections whose events were read. */
+  handleTimeout(now: number): void {
+    for (const e of this.entries) if (e.conn.timeout() <= now) e.conn.handleTimeout(now);
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (!e.conn.isClosed) continue;
+      this.entries.splice(i, 1);
+      for (const k of e.keys) if (this.byCid.get(k) === e) this.byCid.delete(k);
+    }
+  }
+
+  connections(): Connection[] {
+    return this.entries.map((e) => e.conn);
+  }
+}

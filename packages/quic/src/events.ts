@@ -1,0 +1,21 @@
+// What a connection tells the application (aioquic's events, quinn's Event): small typed records.
+
+export type ConnectionEvent =
+  | { type: 'handshake-done'; alpn: string; resumed: boolean }
+  /** The peer opened a stream. */
+  | { type: 'stream-opened'; streamId: number; bidirectional: boolean }
+  /** Data (or the end, or a reset) can be read from the stream. */
+  | { type: 'stream-readable'; streamId: number }
+  /** The stream accepts more data (flow control or buffer space opened up). */
+  | { type: 'stream-writable'; streamId: number }
+  /** The peer reset its sending side. */
+  | { type: 'stream-reset'; streamId: number; errorCode: number | bigint }
+  /** The peer asked us to stop sending on the stream. */
+  | { type: 'stream-stopped'; streamId: number; errorCode: number | bigint }
+  /** Our side may open more streams again. */
+  | { type: 'streams-available'; bidirectional: boolean }
+  /**
+   * The connection ended: `byPeer` when the peer closed it, `idle` on idle timeout. `isApplication` tells
+   * whether `errorCode` is an application code (CONNECTION_CLOSE 0x1d) or a transport one.
+   */
+  | { type: 'closed'; errorCode: number | bigint; isApplication: boolean; reason: string; byPeer: boolean; idle: boolean };
