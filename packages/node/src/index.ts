@@ -1,0 +1,5 @@
+export * from './clock.js';
+export * from './endpoint.js';
+export * from './connection.js';
+export * from './stream.js';
+export * from './keylog.js';
