@@ -2,7 +2,7 @@
 // deadline and events out. Times are microseconds since the Unix epoch (the TLS layer reads wall-clock
 // milliseconds from them for certificate checks); in simulation they are virtual.
 
-import { PacketKeys, nodeProvider, type CryptoProvider } from '@gquic/crypto';
+import { PacketKeys, equalBytes, nodeProvider, retryIntegrityTag, type CryptoProvider } from '@gquic/crypto';
 import {
   LossDetection,
   SPACE_APPLICATION,
@@ -30,6 +30,7 @@ import {
   parsePacketHeader,
   patchVarint2,
   readFrame,
+  retryPseudoPacket,
   streamFrameOverhead,
   truncatePacketNumber,
   writeAck,
@@ -318,6 +319,33 @@ export class Connection {
     }
   }
 
+  /** The address validation token from a Retry, sent in every later Initial (RFC 9000 §8.1.2). */
+  private retryToken: Uint8Array = new Uint8Array(0);
+  /** The Retry's SCID, checked against retry_source_connection_id (RFC 9000 §7.3). */
+  private retryScid: Uint8Array | undefined;
+
+  /**
+   * RFC 9000 §17.2.5.2: a client accepts one Retry, before any other packet from the server, with a valid
+   * integrity tag (RFC 9001 §5.8); it then sends its Initials to the new CID, with the token, under Initial keys
+   * derived from that CID, and resets recovery for the Initial space (RFC 9002 §6.3).
+   */
+  private onRetry(h: PacketHeader): void {
+    if (this.isServer || this.retryScid !== undefined || this.peerInitialScid !== undefined) return;
+    if (h.tokenLength === 0) return;
+    const withoutTag = h.buf.subarray(h.offset, h.end - 16);
+    const tag = retryIntegrityTag(this.provider, this.transport.version, retryPseudoPacket(this.originalDcid, withoutTag));
+    if (!equalBytes(tag, h.retryIntegrityTag)) return;
+    const scid = h.buf.slice(h.scidOffset, h.scidOffset + h.scidLength);
+    this.retryScid = scid;
+    this.retryToken = h.token.slice();
+    this.peerCids.replaceInitial(scid);
+    const keys = PacketKeys.initial(this.provider, this.transport.version, scid);
+    const sp = this.spaces[SPACE_INITIAL]!;
+    sp.readKeys = keys.server;
+    sp.writeKeys = keys.client;
+    for (const p of this.recovery.resetForRetry(SPACE_INITIAL)) this.onPacketLost(SPACE_INITIAL, p.frames);
+  }
+
   private spaceOfType(type: number): SpaceId | -1 {
     if (type === PacketType.Initial) return SPACE_INITIAL;
     if (type === PacketType.Handshake) return SPACE_HANDSHAKE;
@@ -327,6 +355,7 @@ export class Connection {
 
   private handlePacket(h: PacketHeader, now: number): void {
     if (h.isLong && h.version !== this.transport.version) return;
+    if (h.type === PacketType.Retry) return this.onRetry(h);
     const spaceId = this.spaceOfType(h.type);
     if (spaceId === -1) return;
     const space = this.spaces[spaceId]!;
@@ -656,6 +685,11 @@ export class Connection {
     if (!this.isServer && (tp.originalDestinationConnectionId === undefined || !equal(tp.originalDestinationConnectionId, this.originalDcid))) {
       throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'original_destination_connection_id does not match');
     }
+    if (!this.isServer) {
+      const r = tp.retrySourceConnectionId;
+      const ok = this.retryScid === undefined ? r === undefined : r !== undefined && equal(r, this.retryScid);
+      if (!ok) throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'retry_source_connection_id does not match');
+    }
     this.peerParams = tp;
     this.sendMaxData = tp.initialMaxData;
     this.streams.setPeerLimits(tp);
@@ -904,6 +938,11 @@ export class Connection {
 
   private appLimited = false;
 
+  /** Clients echo a Retry token in their Initials; servers send none. */
+  private initialToken(): Uint8Array {
+    return this.isServer ? EMPTY : this.retryToken;
+  }
+
   private buildPacket(spaceId: SpaceId, out: Uint8Array, start: number, limit: number, now: number): Built | undefined {
     const sp = this.spaces[spaceId]!;
     const probe = sp.probesPending > 0;
@@ -920,7 +959,7 @@ export class Connection {
       writeShortHeader(w, dcid, 0, 0, pnLength, truncatePacketNumber(pn, pnLength));
     } else {
       const type = SPACE_PACKET_TYPE[spaceId];
-      lengthOffset = writeLongHeader(w, this.transport.version, type, dcid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? new Uint8Array(0) : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
+      lengthOffset = writeLongHeader(w, this.transport.version, type, dcid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? this.initialToken() : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
     }
     const pnOffset = w.pos - pnLength;
     const payloadStart = w.pos;
@@ -1117,7 +1156,7 @@ export class Connection {
       const pnLength = 4;
       let lengthOffset = -1;
       if (spaceId === SPACE_APPLICATION) writeShortHeader(w, this.peerCids.current.cid, 0, 0, pnLength, truncatePacketNumber(pn, pnLength));
-      else lengthOffset = writeLongHeader(w, this.transport.version, SPACE_PACKET_TYPE[spaceId], this.peerCids.current.cid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? new Uint8Array(0) : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
+      else lengthOffset = writeLongHeader(w, this.transport.version, SPACE_PACKET_TYPE[spaceId], this.peerCids.current.cid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? this.initialToken() : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
       const pnOffset = w.pos - pnLength;
       w.end = limit - AEAD_TAG;
       if (frameSize(f) > w.remaining) break;
@@ -1149,6 +1188,8 @@ interface Built {
   size: number;
   frameBytes: number;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function readUint(buf: Uint8Array, at: number, n: number): number {
   let v = 0;

@@ -277,6 +277,22 @@ export class LossDetection<F = unknown> {
     this.ptoCount = 0;
   }
 
+  /**
+   * RFC 9002 §6.3: after a Retry the client resets recovery for the Initial space. Returns the packets that were
+   * in flight (their frames are to be sent again, with new packet numbers).
+   */
+  resetForRetry(space: PacketSpace): Array<SentPacket<F>> {
+    const s = this.spaces[space]!;
+    const out = s.sent;
+    for (const p of out) if (p.inFlight) this.removeFromFlight(s, p);
+    s.sent = [];
+    s.lossTime = Number.POSITIVE_INFINITY;
+    s.timeOfLastAckEliciting = 0;
+    s.ackElicitingInFlight = 0;
+    this.ptoCount = 0;
+    return out;
+  }
+
   isDiscarded(space: PacketSpace): boolean {
     return this.spaces[space]!.discarded;
   }
