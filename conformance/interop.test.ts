@@ -1,8 +1,12 @@
 // The interop matrix as tests: each case against the real peers (see conformance/interop/).
 
 import { describe, it } from 'vitest';
+import { ngtcp2Cases } from './interop/ngtcp2.js';
 import { quicheCases } from './interop/quiche.js';
 
-describe.each([['quiche (@matrixai/quic)', quicheCases]] as const)('interop with %s', (_, cases) => {
+describe.each([
+  ['quiche (@matrixai/quic)', quicheCases],
+  ['ngtcp2', ngtcp2Cases],
+] as const)('interop with %s', (_, cases) => {
   for (const c of cases) it(`${c.role === 'client' ? 'our client' : 'our server'}: ${c.name}`, () => c.run(), 180_000);
 });

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: install, build (tsc -b), type-check tests, run vitest, and print
+# The whole test suite, from a fresh clone: install, build (tsc -b), install the interop peers, type-check
+# tests, run vitest (unit, simulation, RFC vectors, interop), and print
 # a plain "N passed, N failed" closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/peers.sh
 node_modules/.bin/tsc -p tsconfig.test.json
 mkdir -p .tmp
 status=0
