@@ -58,3 +58,48 @@ describe('QuicEndpoint options', () => {
     await expect(p).rejects.toBeDefined();
   });
 });
+
+describe('observability', () => {
+  it('writes a qlog (JSON-SEQ) per connection and an SSLKEYLOGFILE', async () => {
+    const { mkdtempSync, readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'gquic-qlog-'));
+    const keyLogFile = join(dir, 'keys.log');
+    {
+      await using server = await QuicEndpoint.bind({ host: '127.0.0.1', qlogDir: dir, server: { tls: { alpn: ALPN, certificateChain: leaf.chain, privateKey: leaf.key } } });
+      void (async () => {
+        for await (const conn of server.connections) void (async () => { for await (const s of conn.incomingBidirectionalStreams) void s.readable!.pipeTo(s.writable!).catch(() => undefined); })();
+      })();
+      await using client = await QuicEndpoint.bind({ host: '127.0.0.1', qlogDir: dir, keyLogFile });
+      const conn = await client.connect('127.0.0.1', server.address.port, { tls: { alpn: ALPN, serverName: 'localhost', ca: pki.roots } });
+      const s = await conn.createBidirectionalStream();
+      const reading = readAll(s);
+      const w = s.writable!.getWriter();
+      await w.write(new Uint8Array(3000));
+      await w.close();
+      expect((await reading).length).toBe(3000);
+      await conn.close({ closeCode: 0 });
+    }
+    const files = readdirSync(dir).filter((f) => f.endsWith('.sqlog')).sort();
+    expect(files.map((f) => f.split('_')[1])).toEqual(['client.sqlog', 'server.sqlog']);
+    for (const f of files) {
+      const records = readFileSync(join(dir, f), 'utf8').split('\u001e').filter((r) => r.length > 0).map((r) => JSON.parse(r));
+      expect(records[0]).toMatchObject({ file_schema: 'urn:ietf:params:qlog:file:sequential', serialization_format: 'application/qlog+json-seq' });
+      const names = new Set(records.slice(1).map((r) => r.name));
+      for (const n of ['quic:packet_sent', 'quic:packet_received', 'quic:recovery_metrics_updated', 'quic:key_updated']) expect(names).toContain(n);
+      const rx = records.find((r) => r.name === 'quic:packet_received' && r.data.frames.some((x: { frame_type: string }) => x.frame_type === 'stream'));
+      expect(rx.data.header.packet_type).toBe('1RTT');
+      expect(records.every((r, i) => i === 0 || typeof r.time === 'number')).toBe(true);
+    }
+    const client = records(files[0]!);
+    expect(client.some((r) => r.name === 'quic:connection_closed')).toBe(true);
+    const lines = readFileSync(keyLogFile, 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0', 'CLIENT_TRAFFIC_SECRET_0', 'EXPORTER_SECRET']);
+    for (const l of lines) expect(l).toMatch(/^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64}$/);
+
+    function records(f: string): Array<{ name: string }> {
+      return readFileSync(join(dir, f), 'utf8').split('\u001e').filter((r) => r.length > 0).map((r) => JSON.parse(r));
+    }
+  });
+});

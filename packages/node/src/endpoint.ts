@@ -7,6 +7,7 @@ import { Endpoint, type ClientConfig, type Connection, type ServerConfig, type T
 import { nowUs } from './clock.js';
 import { AsyncQueue, QuicConnection, type Driver } from './connection.js';
 import { keyLogWriter } from './keylog.js';
+import { qlogDirectory } from './qlog-file.js';
 
 export interface QuicEndpointOptions {
   /** Address to bind (default '::' when IPv6 is wanted, else '0.0.0.0'). */
@@ -19,6 +20,8 @@ export interface QuicEndpointOptions {
   transport?: Partial<TransportConfig>;
   /** Appends TLS secrets in NSS key log format (default: the SSLKEYLOGFILE environment variable). */
   keyLogFile?: string;
+  /** Writes a qlog file per connection into this directory (default: the QLOGDIR environment variable). */
+  qlogDir?: string;
 }
 
 /** Datagrams sent per turn before yielding to the event loop (so received packets and timers get a turn). */
@@ -43,7 +46,9 @@ export class QuicEndpoint implements Driver {
     this.socket = socket;
     this.keyLog = keyLogWriter(opts.keyLogFile ?? process.env['SSLKEYLOGFILE']);
     const server = opts.server === undefined ? undefined : { ...opts.server, tls: { ...opts.server.tls, ...(this.keyLog !== undefined ? { keyLog: this.keyLog } : {}) } };
-    this.core = new Endpoint(server, opts.transport ?? {});
+    const qlogDir = opts.qlogDir ?? process.env['QLOGDIR'];
+    const transport = { ...opts.transport, ...(qlogDir !== undefined && qlogDir !== '' ? { qlog: qlogDirectory(qlogDir) } : {}) };
+    this.core = new Endpoint(server, transport);
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     socket.on('error', () => undefined);
   }

@@ -3,3 +3,4 @@ export * from './endpoint.js';
 export * from './connection.js';
 export * from './stream.js';
 export * from './keylog.js';
+export * from './qlog-file.js';

@@ -3,6 +3,7 @@
 import type { CongestionController } from '@gquic/recovery';
 import { NewReno } from '@gquic/recovery';
 import type { TlsClientConfig, TlsServerConfig } from '@gquic/tls';
+import type { QlogFactory } from './qlog.js';
 import { QUIC_V1, defaultTransportParameters, type TransportParameters } from '@gquic/wire';
 
 export interface TransportConfig {
@@ -30,6 +31,8 @@ export interface TransportConfig {
   activeConnectionIdLimit: number;
   /** The congestion controller per connection (default NewReno). */
   congestionController: (maxDatagramSize: number) => CongestionController;
+  /** qlog per connection (opt-in; the Node adapter writes files from a directory option). */
+  qlog: QlogFactory | undefined;
 }
 
 export const DEFAULT_TRANSPORT: TransportConfig = {
@@ -49,6 +52,7 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   maxAckDelayMs: 25,
   activeConnectionIdLimit: 4,
   congestionController: (mds) => new NewReno(mds),
+  qlog: undefined,
 };
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;

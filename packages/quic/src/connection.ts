@@ -45,6 +45,7 @@ import { LocalCids, PeerCids } from './cid-state.js';
 import { DEFAULT_TRANSPORT, localTransportParameters, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
 import type { ConnectionEvent } from './events.js';
 import { PacketSpace } from './packet-space.js';
+import { QLOG_PACKET_TYPES, QlogTrace, hex, qlogFrame } from './qlog.js';
 import {
   SF_ACK,
   SF_CRYPTO,
@@ -149,6 +150,10 @@ export class Connection {
   private readonly writer = new BufferWriter();
   /** Stream ids with data to send, round-robin (the scheduler of a later issue replaces this). */
   private sendQueue: number[] = [];
+  /** qlog trace, when configured; `qlogFrames` collects a received packet's frames. */
+  private readonly qlog: QlogTrace | undefined;
+  private qlogFrames: Array<Record<string, unknown>> | undefined;
+  private lastMetrics = '';
   private readonly pendingStreamControl = new Set<number>();
 
   /** A client connection; the endpoint normally makes these (it also routes on the CIDs). */
@@ -184,6 +189,11 @@ export class Connection {
     const tp = encodeTransportParameters(localTransportParameters(transport, isServer ? { initialScid: ids.scid, originalDcid: ids.dcid } : { initialScid: ids.scid }));
     this.tls = isServer ? new TlsServer({ ...(config as ServerConfig).tls, transportParameters: tp }) : new TlsClient({ ...(config as ClientConfig).tls, transportParameters: tp });
     this.provider = this.tls.provider;
+    const role = isServer ? 'server' : 'client';
+    const sink = transport.qlog?.(hex(ids.dcid), role);
+    this.qlog = sink === undefined ? undefined : new QlogTrace(sink, role, hex(ids.dcid), now);
+    this.qlog?.event(now, 'key_updated', { key_type: 'client_initial_secret', trigger: 'tls' });
+    this.qlog?.event(now, 'key_updated', { key_type: 'server_initial_secret', trigger: 'tls' });
     const initial = PacketKeys.initial(this.provider, transport.version, ids.dcid);
     const sp = this.spaces[SPACE_INITIAL]!;
     sp.readKeys = isServer ? initial.client : initial.server;
@@ -392,7 +402,13 @@ export class Connection {
       this.recovery.amplificationBlocked = false;
       this.dropSpace(SPACE_INITIAL);
     }
+    if (this.qlog !== undefined) this.qlogFrames = [];
     const ackEliciting = this.processFrames(spaceId, h, payloadOffset, plainEnd, now);
+    if (this.qlog !== undefined) {
+      this.qlog.event(now, 'packet_received', { header: { packet_type: QLOG_PACKET_TYPES[spaceId], packet_number: pn }, raw: { length: h.end - h.offset }, frames: this.qlogFrames });
+      this.qlogFrames = undefined;
+      this.logMetrics(now);
+    }
     if (this.spaces[spaceId]!.discarded) return;
     space.acks.onPacketReceived(pn, ackEliciting, now, this.transport.maxAckDelayMs * 1000);
     // §10.1: receiving a packet restarts the idle timer.
@@ -411,6 +427,7 @@ export class Connection {
       // Every frame type we decode is below 0x40: its minimal encoding is the first byte.
       const type = h.buf[frameStart]!;
       checkFrameAllowed(type, packetType);
+      this.qlogFrames?.push(qlogFrame(f));
       if (isAckEliciting(type)) ackEliciting = true;
       this.handleFrame(spaceId, f, type, h, now);
       if (this.isDrainingOrClosed || this.spaces[spaceId]!.discarded) break;
@@ -526,7 +543,29 @@ export class Connection {
     // RFC 9002 §6.2.2.1 / A.6: a client knows the server validated its address once a Handshake packet is ACKed.
     if (!this.isServer && spaceId === SPACE_HANDSHAKE) this.recovery.peerCompletedAddressValidation = true;
     for (const p of out.acked) this.onPacketAcked(spaceId, p.frames);
-    for (const p of out.lost) this.onPacketLost(spaceId, p.frames);
+    for (const p of out.lost) {
+      this.qlog?.event(now, 'packet_lost', { header: { packet_type: QLOG_PACKET_TYPES[spaceId], packet_number: p.pn }, trigger: 'reordering_threshold' });
+      this.onPacketLost(spaceId, p.frames);
+    }
+  }
+
+  /** quic:recovery_metrics_updated, only when something changed (RTTs in ms). */
+  private logMetrics(now: number): void {
+    const r = this.recovery;
+    const m = {
+      min_rtt: Number.isFinite(r.rtt.minRtt) ? r.rtt.minRtt / 1000 : undefined,
+      smoothed_rtt: r.rtt.smoothedRtt / 1000,
+      latest_rtt: r.rtt.latestRtt / 1000,
+      rtt_variance: r.rtt.rttVar / 1000,
+      pto_count: r.ptoCount,
+      congestion_window: r.cc.window,
+      bytes_in_flight: r.bytesInFlight,
+      ssthresh: Number.isFinite(r.cc.ssthresh) ? r.cc.ssthresh : undefined,
+    };
+    const key = JSON.stringify(m);
+    if (key === this.lastMetrics) return;
+    this.lastMetrics = key;
+    this.qlog!.event(now, 'recovery_metrics_updated', m);
   }
 
   private onPacketAcked(spaceId: SpaceId, frames: SentFrames): void {
@@ -650,6 +689,8 @@ export class Connection {
           const sid = LEVEL_SPACE[e.level];
           if (sid === -1) break; // 0-RTT: a later issue
           const keys = PacketKeys.fromSecret(this.provider, this.transport.version, e.suite, e.secret);
+          const sender = (e.direction === 'write') === this.isServer ? 'server' : 'client';
+          this.qlog?.event(this.lastNow, 'key_updated', { key_type: `${sender}_${sid === SPACE_HANDSHAKE ? 'handshake' : '1rtt'}_secret`, trigger: 'tls' });
           const sp = this.spaces[sid]!;
           if (e.direction === 'read') sp.readKeys = keys;
           else sp.writeKeys = keys;
@@ -823,8 +864,12 @@ export class Connection {
     }
     if (now >= this.recovery.deadline(now)) {
       const out = this.recovery.onTimeout(now);
-      if (out.kind === 'loss') for (const p of out.lost) this.onPacketLost(out.space, p.frames);
-      else if (out.kind === 'pto') this.onPto(out.space);
+      if (out.kind === 'loss') {
+        for (const p of out.lost) {
+          this.qlog?.event(now, 'packet_lost', { header: { packet_type: QLOG_PACKET_TYPES[out.space], packet_number: p.pn }, trigger: 'time_threshold' });
+          this.onPacketLost(out.space, p.frames);
+        }
+      } else if (out.kind === 'pto') this.onPto(out.space);
     }
   }
 
@@ -855,7 +900,17 @@ export class Connection {
 
   private finishClose(): void {
     this.state = 'closed';
-    if (this.closeEvent !== undefined) this.emit(this.closeEvent);
+    const c = this.closeEvent;
+    if (c !== undefined) this.emit(c);
+    if (this.qlog !== undefined && c?.type === 'closed') {
+      this.qlog.event(this.lastNow, 'connection_closed', {
+        owner: c.byPeer ? 'remote' : 'local',
+        [c.isApplication ? 'application_code' : 'connection_code']: c.errorCode,
+        reason: c.reason,
+        trigger: c.idle ? 'idle_timeout' : c.errorCode === 0 ? 'clean' : 'error',
+      });
+      this.qlog.close();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -917,6 +972,7 @@ export class Connection {
       const inFlight = b.ackEliciting || b.padded;
       this.recovery.onPacketSent(b.space, new SentPacket(b.pn, now, b.end - b.start, b.ackEliciting, inFlight, this.appLimited, b.frames));
       this.packetsSent++;
+      if (this.qlog !== undefined) this.qlogSent(b, now);
     }
     // Initial keys: a client discards them when it first sends a Handshake packet (RFC 9001 §4.9.1).
     if (!this.isServer && built.some((b) => b.space === SPACE_HANDSHAKE)) this.dropSpace(SPACE_INITIAL);
@@ -927,6 +983,28 @@ export class Connection {
     this.bytesSent += pos;
     if (!this.addressValidated) this.bytesSentUnvalidated += pos;
     return pos;
+  }
+
+  private qlogSent(b: Built, now: number): void {
+    const frames: Array<Record<string, unknown>> = [];
+    for (const f of b.frames) {
+      switch (f.kind) {
+        case SF_CRYPTO:
+          frames.push({ frame_type: 'crypto', offset: f.a, raw: { length: f.b } });
+          break;
+        case SF_STREAM:
+          frames.push({ frame_type: 'stream', stream_id: f.a, offset: f.b, raw: { length: f.c }, fin: f.fin });
+          break;
+        case SF_ACK:
+          frames.push({ frame_type: 'ack', largest_acknowledged: f.a });
+          break;
+        default:
+          frames.push({ frame_type: SF_NAMES[f.kind] ?? 'unknown' });
+      }
+    }
+    if (b.ackEliciting && frames.length === 0) frames.push({ frame_type: 'ping' });
+    if (b.padded) frames.push({ frame_type: 'padding' });
+    this.qlog!.event(now, 'packet_sent', { header: { packet_type: QLOG_PACKET_TYPES[b.space], packet_number: b.pn }, raw: { length: b.end - b.start }, frames });
   }
 
   /** Convenience: the next datagram as a fresh array, or null. */
@@ -1190,6 +1268,21 @@ interface Built {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** qlog frame_type names of SentFrame kinds (see sent-frames.ts). */
+const SF_NAMES: Record<number, string> = {
+  [SF_HANDSHAKE_DONE]: 'handshake_done',
+  [SF_MAX_DATA]: 'max_data',
+  [SF_MAX_STREAM_DATA]: 'max_stream_data',
+  [SF_MAX_STREAMS]: 'max_streams',
+  [SF_RESET_STREAM]: 'reset_stream',
+  [SF_STOP_SENDING]: 'stop_sending',
+  [SF_NEW_CID]: 'new_connection_id',
+  [SF_RETIRE_CID]: 'retire_connection_id',
+  [SF_DATA_BLOCKED]: 'data_blocked',
+  [SF_STREAMS_BLOCKED]: 'streams_blocked',
+  [SF_STREAM_DATA_BLOCKED]: 'stream_data_blocked',
+};
 
 function readUint(buf: Uint8Array, at: number, n: number): number {
   let v = 0;

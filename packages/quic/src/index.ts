@@ -7,3 +7,4 @@ export * from './cid-state.js';
 export * from './streams/send-stream.js';
 export * from './streams/recv-stream.js';
 export * from './streams/stream-map.js';
+export * from './qlog.js';
