@@ -14,9 +14,62 @@ export const K_TIME_THRESHOLD = 9 / 8;
 /** §7.6.1 */
 export const K_PERSISTENT_CONGESTION_THRESHOLD = 3;
 
+/**
+ * Sent packets of one space in packet number order, with acknowledged or lost ones left as holes that the
+ * head skips (and an occasional compaction): an ACK touches only the packets it names (binary search on
+ * `pns`), and loss detection scans only up to the largest acknowledged — O(acked) per ACK rather than
+ * O(in flight), which matters with tens of thousands of packets in flight.
+ */
+class SentRing<F> {
+  pns: number[] = [];
+  pkts: Array<SentPacket<F> | undefined> = [];
+  head = 0;
+
+  push(p: SentPacket<F>): void {
+    this.pns.push(p.pn);
+    this.pkts.push(p);
+  }
+
+  /** Index of the first entry with pn >= `pn`. */
+  lowerBound(pn: number): number {
+    let lo = this.head;
+    let hi = this.pns.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.pns[mid]! < pn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Drops the holes at the front; compacts when they dominate. */
+  trim(): void {
+    while (this.head < this.pkts.length && this.pkts[this.head] === undefined) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.pkts.length) {
+      this.pns = this.pns.slice(this.head);
+      this.pkts = this.pkts.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  live(): Array<SentPacket<F>> {
+    const out: Array<SentPacket<F>> = [];
+    for (let i = this.head; i < this.pkts.length; i++) {
+      const p = this.pkts[i];
+      if (p !== undefined) out.push(p);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.pns = [];
+    this.pkts = [];
+    this.head = 0;
+  }
+}
+
 class SpaceState<F> {
-  /** Ascending packet numbers. */
-  sent: Array<SentPacket<F>> = [];
+  sent = new SentRing<F>();
   largestAcked = -1;
   largestSent = -1;
   lossTime = Number.POSITIVE_INFINITY;
@@ -71,7 +124,7 @@ export class LossDetection<F = unknown> {
 
   /** Packets still awaiting acknowledgement in `space` (e.g. to pick PTO probe data). */
   unacked(space: PacketSpace): ReadonlyArray<SentPacket<F>> {
-    return this.spaces[space]!.sent;
+    return this.spaces[space]!.sent.live();
   }
 
   /** §A.5 */
@@ -100,17 +153,20 @@ export class LossDetection<F = unknown> {
     if (largest > s.largestSent) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `ACK of unsent packet ${largest}`);
     if (largest > s.largestAcked) s.largestAcked = largest;
     const acked: Array<SentPacket<F>> = [];
-    // Walk sent packets (ascending) against ranges (descending) and keep what is not acknowledged.
-    const keep: Array<SentPacket<F>> = [];
-    let ri = ranges.length - 2; // start from the smallest range
-    for (const p of s.sent) {
-      while (ri >= 0 && ranges[ri]! < p.pn) ri -= 2;
-      if (ri >= 0 && p.pn >= ranges[ri + 1]! && p.pn <= ranges[ri]!) acked.push(p);
-      else keep.push(p);
+    const ring = s.sent;
+    // Ranges are descending: visit them smallest first so `acked` comes out in ascending order.
+    for (let ri = ranges.length - 2; ri >= 0; ri -= 2) {
+      const hi = ranges[ri]!;
+      for (let i = ring.lowerBound(ranges[ri + 1]!); i < ring.pns.length && ring.pns[i]! <= hi; i++) {
+        const p = ring.pkts[i];
+        if (p === undefined) continue;
+        acked.push(p);
+        ring.pkts[i] = undefined;
+      }
     }
     const result: AckOutcome<F> = { acked, lost: [], rttSampled: false };
     if (acked.length === 0) return result;
-    s.sent = keep;
+    ring.trim();
     // §5.1: an RTT sample when the largest acknowledged is newly acknowledged and something ack-eliciting was.
     const newest = acked[acked.length - 1]!;
     if (newest.pn === largest && acked.some((p) => p.ackEliciting)) {
@@ -142,22 +198,20 @@ export class LossDetection<F = unknown> {
     if (s.largestAcked < 0) return [];
     const lossDelay = Math.max(K_TIME_THRESHOLD * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt), K_GRANULARITY_US);
     const lost: Array<SentPacket<F>> = [];
-    const keep: Array<SentPacket<F>> = [];
-    for (const p of s.sent) {
-      if (p.pn > s.largestAcked) {
-        keep.push(p);
-        continue;
-      }
+    const ring = s.sent;
+    for (let i = ring.head; i < ring.pns.length && ring.pns[i]! <= s.largestAcked; i++) {
+      const p = ring.pkts[i];
+      if (p === undefined) continue;
       // Compared as the timer computes it (timeSent + lossDelay), so a timer at that instant always fires a loss.
       if (p.timeSent + lossDelay <= now || s.largestAcked >= p.pn + K_PACKET_THRESHOLD) {
         lost.push(p);
+        ring.pkts[i] = undefined;
       } else {
-        keep.push(p);
         s.lossTime = Math.min(s.lossTime, p.timeSent + lossDelay);
       }
     }
     if (lost.length > 0) {
-      s.sent = keep;
+      ring.trim();
       this.onPacketsLost(s, lost, now);
     }
     return lost;
@@ -268,8 +322,8 @@ export class LossDetection<F = unknown> {
    */
   discardSpace(space: PacketSpace): void {
     const s = this.spaces[space]!;
-    for (const p of s.sent) if (p.inFlight) this.removeFromFlight(s, p);
-    s.sent = [];
+    for (const p of s.sent.live()) if (p.inFlight) this.removeFromFlight(s, p);
+    s.sent.clear();
     s.lossTime = Number.POSITIVE_INFINITY;
     s.timeOfLastAckEliciting = 0;
     s.ackElicitingInFlight = 0;
@@ -283,9 +337,9 @@ export class LossDetection<F = unknown> {
    */
   resetForRetry(space: PacketSpace): Array<SentPacket<F>> {
     const s = this.spaces[space]!;
-    const out = s.sent;
+    const out = s.sent.live();
     for (const p of out) if (p.inFlight) this.removeFromFlight(s, p);
-    s.sent = [];
+    s.sent.clear();
     s.lossTime = Number.POSITIVE_INFINITY;
     s.timeOfLastAckEliciting = 0;
     s.ackElicitingInFlight = 0;

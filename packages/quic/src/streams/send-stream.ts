@@ -4,13 +4,19 @@
 
 import { RangeSet } from '../range-set.js';
 
+const EMPTY = new Uint8Array(0);
+
 export type SendState = 'ready' | 'send' | 'data-sent' | 'data-recvd' | 'reset-sent' | 'reset-recvd';
 
 export class SendStream {
   state: SendState = 'ready';
-  /** Bytes [base, writeOffset) held in buf[head, head + writeOffset - base). */
-  private buf = new Uint8Array(1024);
-  private head = 0;
+  /**
+   * Bytes [base, writeOffset) as a queue of chunks (copies of what the application wrote): chunks[i] starts at
+   * stream offset chunkStart[i]. Acknowledged chunks are dropped from the front; frames take views, not copies.
+   */
+  private chunks: Uint8Array[] = [];
+  private chunkStart: number[] = [];
+  private first = 0;
   private base = 0;
   writeOffset = 0;
   /** Highest offset sent so far (new data continues from here). */
@@ -50,18 +56,10 @@ export class SendStream {
   write(data: Uint8Array, fin = false): number {
     if (this.finWritten || this.resetCode !== undefined) throw new Error(`stream ${this.id} is closed for writing`);
     const n = Math.min(data.length, this.writable);
-    const used = this.writeOffset - this.base;
-    if (this.head + used + n > this.buf.length) {
-      if (used + n <= this.buf.length) {
-        this.buf.copyWithin(0, this.head, this.head + used);
-      } else {
-        const next = new Uint8Array(Math.max(this.buf.length * 2, used + n));
-        next.set(this.buf.subarray(this.head, this.head + used));
-        this.buf = next;
-      }
-      this.head = 0;
+    if (n > 0) {
+      this.chunks.push(data.slice(0, n));
+      this.chunkStart.push(this.writeOffset);
     }
-    this.buf.set(data.subarray(0, n), this.head + used);
     this.writeOffset += n;
     if (this.state === 'ready') this.state = 'send';
     if (fin && n === data.length) this.finWritten = true;
@@ -122,8 +120,34 @@ export class SendStream {
     return { offset: start, data: this.slice(start, this.sentOffset), fin, isNew: true };
   }
 
+  /** Stream bytes [start, end): a view when they lie in one chunk (the usual case), else a copy. */
   private slice(start: number, end: number): Uint8Array {
-    return this.buf.slice(this.head + start - this.base, this.head + end - this.base);
+    if (end <= start) return EMPTY;
+    let i = this.first;
+    while (i + 1 < this.chunks.length && this.chunkStart[i + 1]! <= start) i++;
+    const c = this.chunks[i]!;
+    const at = start - this.chunkStart[i]!;
+    if (at + (end - start) <= c.length) return c.subarray(at, at + end - start);
+    const out = new Uint8Array(end - start);
+    let filled = 0;
+    for (let j = i; filled < out.length; j++) {
+      const cj = this.chunks[j]!;
+      const from = j === i ? at : 0;
+      const take = Math.min(cj.length - from, out.length - filled);
+      out.set(cj.subarray(from, from + take), filled);
+      filled += take;
+    }
+    return out;
+  }
+
+  /** Drops chunks wholly below `offset` (acknowledged). */
+  private release(offset: number): void {
+    while (this.first < this.chunks.length && this.chunkStart[this.first]! + this.chunks[this.first]!.length <= offset) this.first++;
+    if (this.first > 64 && this.first * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first);
+      this.chunkStart = this.chunkStart.slice(this.first);
+      this.first = 0;
+    }
   }
 
   onAcked(offset: number, length: number, fin: boolean): void {
@@ -137,11 +161,9 @@ export class SendStream {
     // Release the acknowledged prefix.
     const ackedEnd = this.acked.contiguousEnd(this.base);
     if (ackedEnd > this.base) {
-      // Release the prefix by moving the head; write() compacts when it needs the room (amortised O(1)).
-      this.head += ackedEnd - this.base;
       this.base = ackedEnd;
       this.acked.remove(0, ackedEnd);
-      if (this.base === this.writeOffset) this.head = 0;
+      this.release(ackedEnd);
     }
     if (this.finAcked && this.base === this.writeOffset && this.state === 'data-sent') this.state = 'data-recvd';
   }
