@@ -97,9 +97,15 @@ export class Endpoint {
       const provider = this.server.tls.provider ?? nodeProvider;
       const scid = provider.randomBytes(this.transport.cidLength);
       const conn = new Connection(true, { ...this.transport, version: h.version }, this.server, { scid, dcid: h.dcid.slice(), peerScid: h.scid.slice() }, now);
+      conn.handleDatagram(datagram, now);
+      // State is kept only for an Initial that authenticated (RFC 9001 §5.2 keys from its DCID): forged or
+      // corrupted Initials cost one decryption attempt, not a connection.
+      if (conn.stats().packetsReceived === 0) return;
       // Until the client switches to our CID, its Initials still carry its own choice of DCID.
       e = this.add(conn, from, [key, cidKey(scid)]);
       this.events.push({ type: 'connection', connection: conn, remote: from });
+      this.syncCids(e);
+      return;
     }
     e.conn.handleDatagram(datagram, now);
     this.syncCids(e);
