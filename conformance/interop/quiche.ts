@@ -4,6 +4,7 @@ import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { QUICClient, QUICServer, events, type QUICConnection as QuicheConnection, type QUICStream as QuicheStream } from '@matrixai/quic';
 import { QuicEndpoint, type QuicConnection } from '@gquic/node';
+import type { TransportConfig } from '@gquic/quic';
 import { INTEROP_PKI, pattern, readAll, sha256, withTimeout, writeAll, type InteropCase } from './common.js';
 
 const ALPN = 'gquic-interop';
@@ -55,14 +56,14 @@ async function quicheServer(): Promise<{ port: number; closes: Close[]; stop(): 
   return { port: server.port, closes, stop: () => server.stop({ force: true }) };
 }
 
-async function ourClient(port: number): Promise<{ ep: QuicEndpoint; conn: QuicConnection }> {
-  const ep = await QuicEndpoint.bind({ host: '127.0.0.1' });
+async function ourClient(port: number, transport: Partial<TransportConfig> = {}): Promise<{ ep: QuicEndpoint; conn: QuicConnection }> {
+  const ep = await QuicEndpoint.bind({ host: '127.0.0.1', transport });
   const conn = await withTimeout(ep.connect('127.0.0.1', port, { tls: { alpn: [ALPN], serverName: 'localhost', ca: INTEROP_PKI.roots } }), 10_000, 'handshake with quiche');
   return { ep, conn };
 }
 
-async function ourEchoServer(): Promise<{ ep: QuicEndpoint; conns: QuicConnection[] }> {
-  const ep = await QuicEndpoint.bind({ host: '127.0.0.1', server: { tls: { alpn: [ALPN], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
+async function ourEchoServer(transport: Partial<TransportConfig> = {}): Promise<{ ep: QuicEndpoint; conns: QuicConnection[] }> {
+  const ep = await QuicEndpoint.bind({ host: '127.0.0.1', transport, server: { tls: { alpn: [ALPN], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
   const conns: QuicConnection[] = [];
   void (async () => {
     for await (const conn of ep.connections) {
@@ -171,6 +172,23 @@ export const quicheCases: InteropCase[] = [
   },
   {
     peer: 'quiche',
+    role: 'client',
+    name: 'key update (ours, every 300 packets)',
+    async run() {
+      const srv = await quicheServer();
+      try {
+        const { ep, conn } = await ourClient(srv.port, { keyUpdateIntervalPackets: 300 });
+        const s = await conn.createBidirectionalStream();
+        await withTimeout(echoThrough({ readable: s.readable!, writable: s.writable! }, pattern(3 << 20, 5)), 60_000, 'echo 3 MB');
+        if (conn.core.keyUpdates < 3) throw new Error(`only ${conn.core.keyUpdates} key updates`);
+        await ep.close();
+      } finally {
+        await srv.stop();
+      }
+    },
+  },
+  {
+    peer: 'quiche',
     role: 'server',
     name: 'handshake',
     async run() {
@@ -210,6 +228,24 @@ export const quicheCases: InteropCase[] = [
         const client = await quicheClient(ep.address.port);
         const streams = Array.from({ length: 100 }, () => client.connection.newStream() as unknown as { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> });
         await withTimeout(Promise.all(streams.map((s, i) => echoThrough(s, pattern(2000 + i, i + 1)))), 60_000, '100 streams');
+        await client.destroy({ force: true });
+      } finally {
+        await ep.close(100);
+      }
+    },
+  },
+  {
+    peer: 'quiche',
+    role: 'server',
+    name: 'key update (ours, every 300 packets)',
+    async run() {
+      const { ep, conns } = await ourEchoServer({ keyUpdateIntervalPackets: 300 });
+      try {
+        const client = await quicheClient(ep.address.port);
+        const s = client.connection.newStream() as unknown as { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
+        await withTimeout(echoThrough(s, pattern(3 << 20, 6)), 60_000, 'echo 3 MB');
+        const n = conns[0]!.core.keyUpdates;
+        if (n < 3) throw new Error(`only ${n} key updates`);
         await client.destroy({ force: true });
       } finally {
         await ep.close(100);

@@ -136,6 +136,12 @@ export class QuicConnection {
     return this.core.stats();
   }
 
+  /** Starts a 1-RTT key update (RFC 9001 §6) as soon as it is allowed. */
+  updateKeys(): void {
+    this.core.updateKeys();
+    this.driver.kick();
+  }
+
   // Used by QuicStream ---------------------------------------------------------------------------------------
 
   /** @internal */

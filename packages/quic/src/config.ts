@@ -33,6 +33,10 @@ export interface TransportConfig {
   congestionController: (maxDatagramSize: number) => CongestionController;
   /** qlog per connection (opt-in; the Node adapter writes files from a directory option). */
   qlog: QlogFactory | undefined;
+  /** Initiate a 1-RTT key update after this many packets with one key (RFC 9001 §6.6; below every suite's limit). */
+  keyUpdateIntervalPackets: number;
+  /** Override the AEAD integrity limit (RFC 9001 §6.6), for tests; default: the cipher suite's. */
+  integrityLimit: number | undefined;
 }
 
 export const DEFAULT_TRANSPORT: TransportConfig = {
@@ -53,6 +57,8 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   activeConnectionIdLimit: 4,
   congestionController: (mds) => new NewReno(mds),
   qlog: undefined,
+  keyUpdateIntervalPackets: 1 << 22,
+  integrityLimit: undefined,
 };
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;

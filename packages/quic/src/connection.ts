@@ -44,6 +44,7 @@ import {
 import { LocalCids, PeerCids } from './cid-state.js';
 import { DEFAULT_TRANSPORT, localTransportParameters, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
 import type { ConnectionEvent } from './events.js';
+import { KeyUpdate } from './key-update.js';
 import { PacketSpace } from './packet-space.js';
 import { QLOG_PACKET_TYPES, QlogTrace, hex, qlogFrame } from './qlog.js';
 import {
@@ -154,6 +155,9 @@ export class Connection {
   private readonly qlog: QlogTrace | undefined;
   private qlogFrames: Array<Record<string, unknown>> | undefined;
   private lastMetrics = '';
+  /** 1-RTT key phases, once both 1-RTT secrets are known (RFC 9001 §6). */
+  private keyUpdate: KeyUpdate | undefined;
+  private keyUpdateRequested = false;
   private readonly pendingStreamControl = new Set<number>();
 
   /** A client connection; the endpoint normally makes these (it also routes on the CIDs). */
@@ -270,6 +274,19 @@ export class Connection {
     this.closeEvent = { type: 'closed', errorCode, isApplication, reason, byPeer: false, idle: false };
   }
 
+  /**
+   * Asks for a 1-RTT key update (RFC 9001 §6.1). It starts with the next packet once allowed: the handshake
+   * confirmed and the previous update acknowledged.
+   */
+  updateKeys(): void {
+    this.keyUpdateRequested = true;
+  }
+
+  /** Key updates done so far (ours and the peer's). */
+  get keyUpdates(): number {
+    return this.keyUpdate?.keys.generation ?? 0;
+  }
+
   stats(): ConnectionStats {
     const r = this.recovery;
     return {
@@ -378,12 +395,34 @@ export class Connection {
     const truncated = readUint(h.buf, h.pnOffset, pnLength);
     const pn = decodePacketNumber(space.acks.largest, truncated, pnLength);
     const payloadOffset = h.pnOffset + pnLength;
-    const plainEnd = keys.open(h.buf, h.offset, payloadOffset, h.end, pn);
-    if (plainEnd < 0) return; // forged or corrupted: dropped (integrity limits come with key update)
+    const ku = spaceId === SPACE_APPLICATION ? this.keyUpdate : undefined;
+    let plainEnd: number;
+    let which: 'current' | 'previous' | 'next' = 'current';
+    if (ku !== undefined) {
+      const sel = ku.readKeysFor((first >> 2) & 1, pn);
+      which = sel.which;
+      plainEnd = sel.keys.open(h.buf, h.offset, payloadOffset, h.end, pn);
+      if (plainEnd < 0) {
+        // RFC 9001 §6.6: too many forgeries across all keys ends the connection.
+        const limit = this.transport.integrityLimit ?? sel.keys.suite.integrityLimit;
+        if (++ku.failures > limit) throw new QuicError(TransportErrorCode.AEAD_LIMIT_REACHED, 'integrity limit reached');
+        return;
+      }
+    } else {
+      plainEnd = keys.open(h.buf, h.offset, payloadOffset, h.end, pn);
+    }
+    if (plainEnd < 0) return; // forged or corrupted: dropped
     // RFC 9000 §17.2, §17.3.1: reserved bits must be zero once the packet is authenticated.
     const reserved = h.isLong ? (first >> 2) & 0x03 : (first >> 3) & 0x03;
     if (reserved !== 0) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
     if (space.acks.isDuplicate(pn)) return;
+    if (ku !== undefined && ku.onDecrypted(which, pn, now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs))) {
+      // The peer updated its keys; we follow (RFC 9001 §6.2).
+      space.readKeys = ku.keys.read;
+      space.writeKeys = ku.keys.write;
+      this.qlog?.event(now, 'key_updated', { key_type: 'client_1rtt_secret', key_phase: ku.keys.generation, trigger: 'remote_update' });
+      this.qlog?.event(now, 'key_updated', { key_type: 'server_1rtt_secret', key_phase: ku.keys.generation, trigger: 'remote_update' });
+    }
     this.packetsReceived++;
     if (this.state === 'draining') return;
     if (this.state === 'closing') {
@@ -540,6 +579,7 @@ export class Connection {
   private onAck(spaceId: SpaceId, ranges: number[], ackDelayField: number, now: number): void {
     const exponent = this.peerParams?.ackDelayExponent ?? 3;
     const out = this.recovery.onAckReceived(spaceId, ranges, ackDelayField * 2 ** exponent, now);
+    if (spaceId === SPACE_APPLICATION) this.keyUpdate?.onAckReceived(ranges[0]!);
     // RFC 9002 §6.2.2.1 / A.6: a client knows the server validated its address once a Handshake packet is ACKed.
     if (!this.isServer && spaceId === SPACE_HANDSHAKE) this.recovery.peerCompletedAddressValidation = true;
     for (const p of out.acked) this.onPacketAcked(spaceId, p.frames);
@@ -695,6 +735,9 @@ export class Connection {
           if (e.direction === 'read') sp.readKeys = keys;
           else sp.writeKeys = keys;
           if (sid === SPACE_HANDSHAKE) this.recovery.hasHandshakeKeys = true;
+          if (sid === SPACE_APPLICATION && sp.readKeys !== undefined && sp.writeKeys !== undefined && this.keyUpdate === undefined) {
+            this.keyUpdate = new KeyUpdate(sp.readKeys, sp.writeKeys);
+          }
           break;
         }
         case 'peer-transport-parameters':
@@ -842,7 +885,7 @@ export class Connection {
   timeout(): number {
     if (this.state === 'closed') return Number.POSITIVE_INFINITY;
     if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
-    let t = Math.min(this.idleDeadline, this.recovery.deadline(this.lastNow));
+    let t = Math.min(this.idleDeadline, this.recovery.deadline(this.lastNow), this.keyUpdate?.keys.previousDiscardAt ?? Number.POSITIVE_INFINITY);
     for (const sp of this.spaces) if (!sp.discarded && sp.acks.ackPending) t = Math.min(t, sp.acks.ackDeadline);
     return t;
   }
@@ -862,6 +905,8 @@ export class Connection {
       this.finishClose();
       return;
     }
+    // RFC 9001 §6.5: the previous phase's read keys go about three PTOs after the update.
+    this.keyUpdate?.keys.discardPrevious(now);
     if (now >= this.recovery.deadline(now)) {
       const out = this.recovery.onTimeout(now);
       if (out.kind === 'loss') {
@@ -924,6 +969,22 @@ export class Connection {
     this.lastNow = now;
     if (this.state === 'closed' || this.state === 'draining') return 0;
     if (this.state === 'closing') return this.sendClose(out);
+    const ku = this.keyUpdate;
+    if (ku !== undefined && this.handshakeConfirmed) {
+      const sealed = ku.sealedInPhase;
+      if ((this.keyUpdateRequested || sealed >= this.transport.keyUpdateIntervalPackets) && ku.canInitiate(this.handshakeConfirmed)) {
+        ku.initiate(now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs));
+        this.keyUpdateRequested = false;
+        const sp = this.spaces[SPACE_APPLICATION]!;
+        sp.readKeys = ku.keys.read;
+        sp.writeKeys = ku.keys.write;
+        this.qlog?.event(now, 'key_updated', { key_type: `${this.isServer ? 'server' : 'client'}_1rtt_secret`, key_phase: ku.keys.generation, trigger: 'local_update' });
+      } else if (sealed >= ku.keys.write.suite.confidentialityLimit) {
+        // RFC 9001 §6.6: never exceed the confidentiality limit; without an update, close.
+        this.onError(new QuicError(TransportErrorCode.AEAD_LIMIT_REACHED, 'confidentiality limit reached'), now);
+        return this.sendClose(out);
+      }
+    }
     let limit = Math.min(out.length, this.transport.maxDatagramSize);
     if (this.isServer && !this.addressValidated) {
       // RFC 9000 §8.1: three times what was received before the client's address is validated.
@@ -972,6 +1033,7 @@ export class Connection {
       const inFlight = b.ackEliciting || b.padded;
       this.recovery.onPacketSent(b.space, new SentPacket(b.pn, now, b.end - b.start, b.ackEliciting, inFlight, this.appLimited, b.frames));
       this.packetsSent++;
+      if (b.space === SPACE_APPLICATION) this.keyUpdate?.onPacketSent(b.pn, b.hasAck);
       if (this.qlog !== undefined) this.qlogSent(b, now);
     }
     // Initial keys: a client discards them when it first sends a Handshake packet (RFC 9001 §4.9.1).
@@ -1034,7 +1096,7 @@ export class Connection {
     const pnLength = packetNumberLength(pn, this.recovery.largestAcked(spaceId));
     let lengthOffset = -1;
     if (spaceId === SPACE_APPLICATION) {
-      writeShortHeader(w, dcid, 0, 0, pnLength, truncatePacketNumber(pn, pnLength));
+      writeShortHeader(w, dcid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength));
     } else {
       const type = SPACE_PACKET_TYPE[spaceId];
       lengthOffset = writeLongHeader(w, this.transport.version, type, dcid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? this.initialToken() : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
@@ -1046,6 +1108,7 @@ export class Connection {
     if (w.remaining < 32) return undefined;
     const frames: SentFrames = [];
     let ackEliciting = false;
+    let hasAck = false;
     // ACK first (always allowed, even when congestion limited).
     if (sp.acks.ackPending) {
       const delay = spaceId === SPACE_APPLICATION ? sp.acks.ackDelayField(now, this.transport.ackDelayExponent) : 0;
@@ -1054,6 +1117,7 @@ export class Connection {
         writeAck(w, delay, sp.acks.ranges, null);
         frames.push(new SentFrame(SF_ACK, sp.acks.largest));
         sp.acks.onAckSent();
+        hasAck = true;
       }
     }
     if (cwndOpen) {
@@ -1091,7 +1155,7 @@ export class Connection {
     if (lengthOffset >= 0) patchVarint2(out, lengthOffset, end - lengthOffset - 2);
     sp.nextPn++;
     this.appLimited = !this.hasDataToSend(spaceId) && this.recovery.bytesInFlight < this.recovery.cc.window / 2;
-    return { space: spaceId, start, pnOffset, pnLength, pn, payloadStart, payloadEnd, end, lengthOffset, frames, ackEliciting, padded, size: end - start, frameBytes: payloadEnd - payloadStart };
+    return { space: spaceId, start, pnOffset, pnLength, pn, payloadStart, payloadEnd, end, lengthOffset, frames, ackEliciting, hasAck, padded, size: end - start, frameBytes: payloadEnd - payloadStart };
   }
 
   private hasDataToSend(spaceId: SpaceId): boolean {
@@ -1233,7 +1297,7 @@ export class Connection {
       const pn = sp.nextPn++;
       const pnLength = 4;
       let lengthOffset = -1;
-      if (spaceId === SPACE_APPLICATION) writeShortHeader(w, this.peerCids.current.cid, 0, 0, pnLength, truncatePacketNumber(pn, pnLength));
+      if (spaceId === SPACE_APPLICATION) writeShortHeader(w, this.peerCids.current.cid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength));
       else lengthOffset = writeLongHeader(w, this.transport.version, SPACE_PACKET_TYPE[spaceId], this.peerCids.current.cid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? this.initialToken() : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
       const pnOffset = w.pos - pnLength;
       w.end = limit - AEAD_TAG;
@@ -1262,6 +1326,7 @@ interface Built {
   lengthOffset: number;
   frames: SentFrames;
   ackEliciting: boolean;
+  hasAck: boolean;
   padded: boolean;
   size: number;
   frameBytes: number;

@@ -8,3 +8,4 @@ export * from './streams/send-stream.js';
 export * from './streams/recv-stream.js';
 export * from './streams/stream-map.js';
 export * from './qlog.js';
+export * from './key-update.js';
