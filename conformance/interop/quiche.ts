@@ -34,15 +34,45 @@ const clientCrypto = {
 
 type Close = { isApp: boolean; errorCode: number };
 
-/** A quiche echo server; records how each connection was closed. */
-async function quicheServer(): Promise<{ port: number; closes: Close[]; stop(): Promise<void> }> {
+/**
+ * The native quiche connection inside @matrixai/quic, for DATAGRAM: the wrapper enables them (`enableDgram`)
+ * but has no public API to send or receive them, so the cases reach its quiche handle.
+ */
+interface NativeDgram {
+  conn: { dgramSend(d: Uint8Array): void | null; dgramRecvVec(): Uint8Array | null; dgramMaxWritableLen(): number | null };
+  send(): Promise<void>;
+}
+
+/** A quiche echo server; records how each connection was closed; echoes DATAGRAMs when `echoDatagrams`. */
+async function quicheServer(echoDatagrams = false): Promise<{ port: number; closes: Close[]; stop(): Promise<void> }> {
   const closes: Close[] = [];
+  const conns: NativeDgram[] = [];
+  const pump = echoDatagrams
+    ? setInterval(() => {
+        for (const c of conns) {
+          let echoed = false;
+          for (let d = c.conn.dgramRecvVec(); d !== null; d = c.conn.dgramRecvVec()) {
+            c.conn.dgramSend(d);
+            echoed = true;
+          }
+          if (echoed) void c.send().catch(() => undefined);
+        }
+      }, 2)
+    : undefined;
   const server = new QUICServer({
     crypto: serverCrypto,
-    config: { key: readFileSync(INTEROP_PKI.keyPem, 'utf8'), cert: readFileSync(INTEROP_PKI.certPem, 'utf8'), verifyPeer: false, applicationProtos: [ALPN], maxIdleTimeout: 30_000 },
+    config: {
+      key: readFileSync(INTEROP_PKI.keyPem, 'utf8'),
+      cert: readFileSync(INTEROP_PKI.certPem, 'utf8'),
+      verifyPeer: false,
+      applicationProtos: [ALPN],
+      maxIdleTimeout: 30_000,
+      ...(echoDatagrams ? { enableDgram: [true, 1000, 1000] as [boolean, number, number] } : {}),
+    },
   });
   server.addEventListener(events.EventQUICServerConnection.name, (ev: Event) => {
     const conn = (ev as unknown as { detail: QuicheConnection }).detail;
+    conns.push(conn as unknown as NativeDgram);
     conn.addEventListener(events.EventQUICConnectionError.name, (e: Event) => {
       const d = (e as unknown as { detail: { data?: Close } }).detail.data;
       if (d !== undefined) closes.push({ isApp: d.isApp, errorCode: d.errorCode });
@@ -53,7 +83,14 @@ async function quicheServer(): Promise<{ port: number; closes: Close[]; stop(): 
     });
   });
   await server.start({ host: '127.0.0.1', port: 0 });
-  return { port: server.port, closes, stop: () => server.stop({ force: true }) };
+  return {
+    port: server.port,
+    closes,
+    stop: async () => {
+      if (pump !== undefined) clearInterval(pump);
+      await server.stop({ force: true });
+    },
+  };
 }
 
 async function ourClient(port: number, transport: Partial<TransportConfig> = {}): Promise<{ ep: QuicEndpoint; conn: QuicConnection }> {
@@ -62,12 +99,13 @@ async function ourClient(port: number, transport: Partial<TransportConfig> = {})
   return { ep, conn };
 }
 
-async function ourEchoServer(transport: Partial<TransportConfig> = {}): Promise<{ ep: QuicEndpoint; conns: QuicConnection[] }> {
+async function ourEchoServer(transport: Partial<TransportConfig> = {}, echoDatagrams = false): Promise<{ ep: QuicEndpoint; conns: QuicConnection[] }> {
   const ep = await QuicEndpoint.bind({ host: '127.0.0.1', transport, server: { tls: { alpn: [ALPN], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
   const conns: QuicConnection[] = [];
   void (async () => {
     for await (const conn of ep.connections) {
       conns.push(conn);
+      if (echoDatagrams) void conn.datagrams.readable.pipeTo(conn.datagrams.writable).catch(() => undefined);
       void (async () => {
         for await (const s of conn.incomingBidirectionalStreams) void s.readable!.pipeTo(s.writable!).catch(() => undefined);
       })();
@@ -76,14 +114,20 @@ async function ourEchoServer(transport: Partial<TransportConfig> = {}): Promise<
   return { ep, conns };
 }
 
-async function quicheClient(port: number): Promise<QUICClient> {
+async function quicheClient(port: number, datagrams = false): Promise<QUICClient> {
   return withTimeout(
     QUICClient.createQUICClient({
       host: '127.0.0.1',
       port,
       serverName: 'localhost',
       crypto: clientCrypto,
-      config: { verifyPeer: true, ca: readFileSync(INTEROP_PKI.caPem, 'utf8'), applicationProtos: [ALPN], maxIdleTimeout: 30_000 },
+      config: {
+        verifyPeer: true,
+        ca: readFileSync(INTEROP_PKI.caPem, 'utf8'),
+        applicationProtos: [ALPN],
+        maxIdleTimeout: 30_000,
+        ...(datagrams ? { enableDgram: [true, 1000, 1000] as [boolean, number, number] } : {}),
+      },
     }),
     10_000,
     'quiche client handshake',
@@ -189,6 +233,32 @@ export const quicheCases: InteropCase[] = [
   },
   {
     peer: 'quiche',
+    role: 'client',
+    name: 'DATAGRAM echo',
+    async run() {
+      const srv = await quicheServer(true);
+      try {
+        const { ep, conn } = await ourClient(srv.port);
+        if (conn.datagrams.maxDatagramSize < 1000) throw new Error(`quiche allows only ${conn.datagrams.maxDatagramSize}-byte datagrams`);
+        const w = conn.datagrams.writable.getWriter();
+        const r = conn.datagrams.readable.getReader();
+        const got = new Set<number>();
+        for (let i = 0; i < 50; i++) await w.write(pattern(500, i + 1).map((b, j) => (j === 0 ? i : b)));
+        await withTimeout(
+          (async () => {
+            while (got.size < 50) got.add((await r.read()).value![0]!);
+          })(),
+          10_000,
+          `datagrams echoed (${got.size} of 50)`,
+        );
+        await ep.close();
+      } finally {
+        await srv.stop();
+      }
+    },
+  },
+  {
+    peer: 'quiche',
     role: 'server',
     name: 'handshake',
     async run() {
@@ -246,6 +316,34 @@ export const quicheCases: InteropCase[] = [
         await withTimeout(echoThrough(s, pattern(3 << 20, 6)), 60_000, 'echo 3 MB');
         const n = conns[0]!.core.keyUpdates;
         if (n < 3) throw new Error(`only ${n} key updates`);
+        await client.destroy({ force: true });
+      } finally {
+        await ep.close(100);
+      }
+    },
+  },
+  {
+    peer: 'quiche',
+    role: 'server',
+    name: 'DATAGRAM echo',
+    async run() {
+      const { ep } = await ourEchoServer({}, true);
+      try {
+        const client = await quicheClient(ep.address.port, true);
+        const native = client.connection as unknown as NativeDgram;
+        for (let i = 0; i < 50; i++) native.conn.dgramSend(pattern(500, i + 1).map((b, j) => (j === 0 ? i : b)));
+        await native.send();
+        const got = new Set<number>();
+        await withTimeout(
+          (async () => {
+            while (got.size < 50) {
+              for (let d = native.conn.dgramRecvVec(); d !== null; d = native.conn.dgramRecvVec()) got.add(d[0]!);
+              await new Promise((r) => setTimeout(r, 2));
+            }
+          })(),
+          10_000,
+          `datagrams echoed (${got.size} of 50)`,
+        );
         await client.destroy({ force: true });
       } finally {
         await ep.close(100);

@@ -68,6 +68,12 @@ export class QuicConnection {
   private readonly incomingUni = new AsyncQueue<QuicStream>();
   private streamWaiters: Array<() => void> = [];
   private closeInfo: CloseInfo | undefined;
+  private datagramWaiter: (() => void) | undefined;
+  /**
+   * DATAGRAM frames (RFC 9221) as a stream pair, like WebTransport's `datagrams`: unreliable and unordered;
+   * writes never wait (a full send queue drops its oldest datagram), reads wait for the next one.
+   */
+  readonly datagrams: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array>; readonly maxDatagramSize: number };
 
   constructor(
     readonly core: Connection,
@@ -80,6 +86,31 @@ export class QuicConnection {
     });
     this.ready.catch(() => undefined);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    const conn = this;
+    this.datagrams = {
+      readable: new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            for (;;) {
+              const d = conn.core.readDatagram();
+              if (d !== undefined) return controller.enqueue(d);
+              if (conn.closeInfo !== undefined) return controller.close();
+              await new Promise<void>((resolve) => (conn.datagramWaiter = resolve));
+            }
+          },
+        },
+        { highWaterMark: 0 },
+      ),
+      writable: new WritableStream<Uint8Array>({
+        write(chunk) {
+          conn.core.sendDatagram(chunk);
+          conn.driver.kick();
+        },
+      }),
+      get maxDatagramSize(): number {
+        return conn.core.maxDatagramPayload;
+      },
+    };
   }
 
   /** Streams the peer opens, as async iterators. */
@@ -205,6 +236,9 @@ export class QuicConnection {
       case 'streams-available':
         for (const w of this.streamWaiters.splice(0)) w();
         break;
+      case 'datagrams-readable':
+        this.wakeDatagrams();
+        break;
       case 'closed': {
         const info: CloseInfo = { errorCode: e.errorCode, reason: e.reason, isApplication: e.isApplication, byPeer: e.byPeer, idle: e.idle };
         this.closeInfo = info;
@@ -215,12 +249,19 @@ export class QuicConnection {
           s.failWrite(err);
         }
         for (const w of this.streamWaiters.splice(0)) w();
+        this.wakeDatagrams();
         this.incomingBidi.end();
         this.incomingUni.end();
         this.resolveClosed(info);
         break;
       }
     }
+  }
+
+  private wakeDatagrams(): void {
+    const w = this.datagramWaiter;
+    this.datagramWaiter = undefined;
+    w?.();
   }
 
   /** @internal: wake every stream (after a batch of datagrams, data may be readable or writable). */

@@ -103,3 +103,25 @@ describe('observability', () => {
     }
   });
 });
+
+describe('datagrams through the Node API', () => {
+  it('sends and receives DATAGRAMs as a readable/writable pair', async () => {
+    await using server = await QuicEndpoint.bind({ host: '127.0.0.1', server: { tls: { alpn: ALPN, certificateChain: leaf.chain, privateKey: leaf.key } } });
+    void (async () => {
+      for await (const conn of server.connections) {
+        // Echo datagrams back.
+        void conn.datagrams.readable.pipeTo(conn.datagrams.writable).catch(() => undefined);
+      }
+    })();
+    await using client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+    const conn = await client.connect('127.0.0.1', server.address.port, { tls: { alpn: ALPN, serverName: 'localhost', ca: pki.roots } });
+    expect(conn.datagrams.maxDatagramSize).toBeGreaterThan(1000);
+    const w = conn.datagrams.writable.getWriter();
+    const r = conn.datagrams.readable.getReader();
+    const got = new Set<number>();
+    for (let i = 0; i < 20; i++) await w.write(Uint8Array.of(i, 1, 2, 3));
+    while (got.size < 20) got.add((await r.read()).value![0]!);
+    expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    await conn.close();
+  });
+});

@@ -37,6 +37,11 @@ export interface TransportConfig {
   keyUpdateIntervalPackets: number;
   /** Override the AEAD integrity limit (RFC 9001 §6.6), for tests; default: the cipher suite's. */
   integrityLimit: number | undefined;
+  /** RFC 9221: the largest DATAGRAM frame we accept (max_datagram_frame_size); 0 disables DATAGRAM. */
+  maxDatagramFrameSize: number;
+  /** Datagrams waiting to be sent / to be read; beyond, the oldest is dropped. */
+  datagramSendQueue: number;
+  datagramRecvQueue: number;
 }
 
 export const DEFAULT_TRANSPORT: TransportConfig = {
@@ -59,6 +64,9 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   qlog: undefined,
   keyUpdateIntervalPackets: 1 << 22,
   integrityLimit: undefined,
+  maxDatagramFrameSize: 65535,
+  datagramSendQueue: 256,
+  datagramRecvQueue: 256,
 };
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;
@@ -89,6 +97,7 @@ export function localTransportParameters(t: TransportConfig, ids: { initialScid:
   tp.maxAckDelay = t.maxAckDelayMs;
   tp.activeConnectionIdLimit = t.activeConnectionIdLimit;
   tp.initialSourceConnectionId = ids.initialScid;
+  if (t.maxDatagramFrameSize > 0) tp.maxDatagramFrameSize = t.maxDatagramFrameSize;
   if (ids.originalDcid !== undefined) tp.originalDestinationConnectionId = ids.originalDcid;
   if (ids.resetToken !== undefined) tp.statelessResetToken = ids.resetToken;
   return tp;

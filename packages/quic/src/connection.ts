@@ -33,6 +33,7 @@ import {
   retryPseudoPacket,
   streamFrameOverhead,
   truncatePacketNumber,
+  varintSize,
   writeAck,
   writeFrame,
   writeLongHeader,
@@ -570,11 +571,60 @@ export class Connection {
         this.onHandshakeConfirmed();
         return;
       case 'datagram':
-        throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'DATAGRAM frames were not negotiated', type);
+        return this.onDatagram(f.data, f.withLength, type);
     }
   }
 
   private readonly pathResponses: Uint8Array[] = [];
+
+  // RFC 9221 DATAGRAM: bounded queues, drop-oldest, never retransmitted.
+  private readonly datagramsOut: Uint8Array[] = [];
+  private readonly datagramsIn: Uint8Array[] = [];
+  /** Datagrams dropped: from our send queue when full, and received ones the application did not read in time. */
+  datagramsDropped = 0;
+
+  private onDatagram(data: Uint8Array, withLength: boolean, frameType: number): void {
+    const max = this.transport.maxDatagramFrameSize;
+    // §3: DATAGRAM without having advertised support, or a frame larger than advertised, is a PROTOCOL_VIOLATION.
+    if (max === 0) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'DATAGRAM frames were not negotiated', frameType);
+    const frameBytes = 1 + (withLength ? varintSize(data.length) : 0) + data.length;
+    if (frameBytes > max) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'DATAGRAM frame larger than max_datagram_frame_size', frameType);
+    if (this.datagramsIn.length >= this.transport.datagramRecvQueue) {
+      this.datagramsIn.shift();
+      this.datagramsDropped++;
+    }
+    this.datagramsIn.push(data.slice());
+    if (this.datagramsIn.length === 1) this.emit({ type: 'datagrams-readable' });
+  }
+
+  /** The largest datagram payload we may send now (0: the peer does not accept DATAGRAM frames). */
+  get maxDatagramPayload(): number {
+    const peer = this.peerParams?.maxDatagramFrameSize;
+    if (peer === undefined || peer === 0) return 0;
+    // One short-header packet: header (1 + DCID + 4-byte pn), the frame's type and length, the AEAD tag.
+    const room = this.transport.maxDatagramSize - (1 + this.peerCids.current.cid.length + 4) - AEAD_TAG - 1 - 2;
+    return Math.max(0, Math.min(peer - 1 - 2, room));
+  }
+
+  /**
+   * Queues a datagram (RFC 9221). Throws when the peer does not support DATAGRAM or the payload is too large
+   * for it; when the queue is full the oldest queued datagram is dropped.
+   */
+  sendDatagram(data: Uint8Array): void {
+    const max = this.maxDatagramPayload;
+    if (max === 0) throw new Error('the peer does not accept DATAGRAM frames');
+    if (data.length > max) throw new RangeError(`datagram of ${data.length} bytes exceeds the ${max} that fit`);
+    if (this.datagramsOut.length >= this.transport.datagramSendQueue) {
+      this.datagramsOut.shift();
+      this.datagramsDropped++;
+    }
+    this.datagramsOut.push(data.slice());
+  }
+
+  /** The next received datagram, or undefined. */
+  readDatagram(): Uint8Array | undefined {
+    return this.datagramsIn.shift();
+  }
 
   private onAck(spaceId: SpaceId, ranges: number[], ackDelayField: number, now: number): void {
     const exponent = this.peerParams?.ackDelayExponent ?? 3;
@@ -1134,6 +1184,11 @@ export class Connection {
         ackEliciting = true;
       }
       if (spaceId === SPACE_APPLICATION && this.handshakeComplete) {
+        // DATAGRAMs go ahead of stream data; they are ack-eliciting but never retransmitted (RFC 9221 §5.2).
+        while (this.datagramsOut.length > 0 && this.datagramsOut[0]!.length + 3 <= w.remaining) {
+          writeFrame(w, { type: 'datagram', data: this.datagramsOut.shift()!, withLength: true });
+          ackEliciting = true;
+        }
         if (this.writeStreamFrames(w, frames)) ackEliciting = true;
       }
     }
@@ -1164,6 +1219,7 @@ export class Connection {
     if (spaceId !== SPACE_APPLICATION) return false;
     if (this.hasControlFrames()) return true;
     if (!this.handshakeComplete) return false;
+    if (this.datagramsOut.length > 0) return true;
     for (const id of this.sendQueue) {
       const s = this.streams.send.get(id);
       if (s === undefined || !s.hasData()) continue;

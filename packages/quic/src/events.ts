@@ -12,6 +12,8 @@ export type ConnectionEvent =
   | { type: 'stream-reset'; streamId: number; errorCode: number | bigint }
   /** The peer asked us to stop sending on the stream. */
   | { type: 'stream-stopped'; streamId: number; errorCode: number | bigint }
+  /** DATAGRAMs (RFC 9221) are waiting in the receive queue: read them with readDatagram(). */
+  | { type: 'datagrams-readable' }
   /** Our side may open more streams again. */
   | { type: 'streams-available'; bidirectional: boolean }
   /**
