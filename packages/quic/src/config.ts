@@ -42,6 +42,11 @@ export interface TransportConfig {
   /** Datagrams waiting to be sent / to be read; beyond, the oldest is dropped. */
   datagramSendQueue: number;
   datagramRecvQueue: number;
+  /**
+   * RFC 9000 §10.3.2: the static key stateless reset tokens are derived from. Keep it across restarts (and
+   * share it across a cluster) so resets still work after state is lost; default: random per endpoint.
+   */
+  statelessResetKey: Uint8Array | undefined;
 }
 
 export const DEFAULT_TRANSPORT: TransportConfig = {
@@ -67,6 +72,7 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   maxDatagramFrameSize: 65535,
   datagramSendQueue: 256,
   datagramRecvQueue: 256,
+  statelessResetKey: undefined,
 };
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;

@@ -46,6 +46,7 @@ import { LocalCids, PeerCids } from './cid-state.js';
 import { DEFAULT_TRANSPORT, localTransportParameters, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
 import type { ConnectionEvent } from './events.js';
 import { KeyUpdate } from './key-update.js';
+import { STATELESS_RESET_TOKEN_LENGTH, statelessResetToken } from './stateless-reset.js';
 import { PacketSpace } from './packet-space.js';
 import { QLOG_PACKET_TYPES, QlogTrace, hex, qlogFrame } from './qlog.js';
 import {
@@ -189,9 +190,17 @@ export class Connection {
     this.recvMaxData = transport.connectionWindow;
     this.recvWindow = transport.connectionWindow;
     const random = config.tls.provider ?? nodeProvider;
-    this.localCids = new LocalCids(ids.scid, () => ({ cid: random.randomBytes(transport.cidLength), resetToken: random.randomBytes(16) }));
+    const resetKey = transport.statelessResetKey ?? random.randomBytes(32);
+    const tokenFor = (cid: Uint8Array): Uint8Array => statelessResetToken(random, resetKey, cid);
+    this.localCids = new LocalCids(ids.scid, () => {
+      const cid = random.randomBytes(transport.cidLength);
+      return { cid, resetToken: tokenFor(cid) };
+    });
     this.peerCids = new PeerCids(isServer ? ids.peerScid! : ids.dcid, transport.activeConnectionIdLimit);
-    const tp = encodeTransportParameters(localTransportParameters(transport, isServer ? { initialScid: ids.scid, originalDcid: ids.dcid } : { initialScid: ids.scid }));
+    // RFC 9000 §18.2: the server's stateless_reset_token is for the CID it chose in the handshake.
+    const tp = encodeTransportParameters(
+      localTransportParameters(transport, isServer ? { initialScid: ids.scid, originalDcid: ids.dcid, resetToken: tokenFor(ids.scid) } : { initialScid: ids.scid }),
+    );
     this.tls = isServer ? new TlsServer({ ...(config as ServerConfig).tls, transportParameters: tp }) : new TlsClient({ ...(config as ClientConfig).tls, transportParameters: tp });
     this.provider = this.tls.provider;
     const role = isServer ? 'server' : 'client';
@@ -334,6 +343,7 @@ export class Connection {
       try {
         parsePacketHeader(datagram, offset, this.transport.cidLength, h);
       } catch {
+        this.checkStatelessReset(datagram, now);
         return; // RFC 9000 §12.2: the rest of the datagram is dropped
       }
       offset = h.end;
@@ -374,6 +384,24 @@ export class Connection {
     for (const p of this.recovery.resetForRetry(SPACE_INITIAL)) this.onPacketLost(SPACE_INITIAL, p.frames);
   }
 
+  /**
+   * RFC 9000 §10.3.1: a datagram that cannot be processed and ends with one of the peer's stateless reset tokens
+   * ends the connection at once (draining, nothing more sent). Returns true when it was a reset.
+   */
+  checkStatelessReset(datagram: Uint8Array, now: number): boolean {
+    if (datagram.length < 21 || this.isDrainingOrClosed) return false;
+    const tail = datagram.subarray(datagram.length - STATELESS_RESET_TOKEN_LENGTH);
+    for (const c of this.peerCids.active) {
+      if (c.resetToken === undefined || !equalBytes(c.resetToken, tail)) continue;
+      this.closeEvent = { type: 'closed', errorCode: 0, isApplication: false, reason: 'stateless reset', byPeer: true, idle: false };
+      this.state = 'draining';
+      this.closeDeadline = now;
+      this.finishClose();
+      return true;
+    }
+    return false;
+  }
+
   private spaceOfType(type: number): SpaceId | -1 {
     if (type === PacketType.Initial) return SPACE_INITIAL;
     if (type === PacketType.Handshake) return SPACE_HANDSHAKE;
@@ -404,6 +432,7 @@ export class Connection {
       which = sel.which;
       plainEnd = sel.keys.open(h.buf, h.offset, payloadOffset, h.end, pn);
       if (plainEnd < 0) {
+        if (this.checkStatelessReset(h.buf, now)) return;
         // RFC 9001 §6.6: too many forgeries across all keys ends the connection.
         const limit = this.transport.integrityLimit ?? sel.keys.suite.integrityLimit;
         if (++ku.failures > limit) throw new QuicError(TransportErrorCode.AEAD_LIMIT_REACHED, 'integrity limit reached');
@@ -412,7 +441,10 @@ export class Connection {
     } else {
       plainEnd = keys.open(h.buf, h.offset, payloadOffset, h.end, pn);
     }
-    if (plainEnd < 0) return; // forged or corrupted: dropped
+    if (plainEnd < 0) {
+      if (!h.isLong) this.checkStatelessReset(h.buf, now);
+      return; // forged or corrupted: dropped
+    }
     // RFC 9000 §17.2, §17.3.1: reserved bits must be zero once the packet is authenticated.
     const reserved = h.isLong ? (first >> 2) & 0x03 : (first >> 3) & 0x03;
     if (reserved !== 0) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');

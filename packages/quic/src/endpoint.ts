@@ -2,11 +2,12 @@
 // connection ID (RFC 9000 §5.2), accepts new connections from Initial packets (servers), and hands out the
 // next datagram to send with its destination. Addresses are opaque to the core.
 
-import { nodeProvider } from '@gquic/crypto';
+import { nodeProvider, type CryptoProvider } from '@gquic/crypto';
 import { PacketHeader, PacketType, isSupportedVersion, parsePacketHeader } from '@gquic/wire';
 import { cidKey } from './cid-state.js';
 import { DEFAULT_TRANSPORT, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
 import { Connection, MIN_INITIAL_DATAGRAM } from './connection.js';
+import { RateLimiter, STATELESS_RESET_RATE, buildStatelessReset, statelessResetToken } from './stateless-reset.js';
 
 export interface Address {
   address: string;
@@ -38,8 +39,18 @@ export class Endpoint {
     transport: Partial<TransportConfig> = {},
     readonly maxConnections = DEFAULT_MAX_CONNECTIONS,
   ) {
-    this.transport = { ...DEFAULT_TRANSPORT, ...server?.transport, ...transport };
+    const t = { ...DEFAULT_TRANSPORT, ...server?.transport, ...transport };
+    this.provider = server?.tls.provider ?? nodeProvider;
+    // One static reset key for every connection of this endpoint (RFC 9000 §10.3.2).
+    this.transport = { ...t, statelessResetKey: t.statelessResetKey ?? this.provider.randomBytes(32) };
   }
+
+  private readonly provider: CryptoProvider;
+  private readonly resetLimiter = new RateLimiter(STATELESS_RESET_RATE);
+  /** Stateless packets (resets) waiting to be sent, ahead of connection traffic. */
+  private readonly stateless: Array<{ data: Uint8Array; to: Address }> = [];
+  /** Stateless resets sent (stats). */
+  statelessResetsSent = 0;
 
   get connectionCount(): number {
     return this.entries.length;
@@ -89,7 +100,8 @@ export class Endpoint {
     const key = cidKey(h.dcid);
     let e = this.byCid.get(key);
     if (e === undefined) {
-      if (this.server === undefined || !h.isLong || h.type !== PacketType.Initial) return; // stateless reset: a later issue
+      if (!h.isLong) return this.onUnknownShortHeader(datagram, h.dcid, from, now);
+      if (this.server === undefined || h.type !== PacketType.Initial) return;
       if (!isSupportedVersion(h.version)) return; // version negotiation: a later issue
       // RFC 9000 §14.1: a server drops Initial datagrams smaller than 1200 bytes; §7.2: DCIDs of 8+ bytes.
       if (datagram.length < MIN_INITIAL_DATAGRAM || h.dcidLength < 8) return;
@@ -111,8 +123,29 @@ export class Endpoint {
     this.syncCids(e);
   }
 
+  /**
+   * A short-header packet for no connection of ours: either a stateless reset for one of our connections (its
+   * DCID field is random, so it is matched by token, §10.3.1), or a packet for a connection we lost — answered
+   * with a stateless reset.
+   */
+  private onUnknownShortHeader(datagram: Uint8Array, dcid: Uint8Array, from: Address, now: number): void {
+    for (const e of this.entries) if (e.conn.checkStatelessReset(datagram, now)) return;
+    // Servers answer with resets; a client-only endpoint just drops (what reaches it unroutable is mostly
+    // resets for connections it already closed, and answering those only adds traffic).
+    if (this.server === undefined || !this.resetLimiter.take(now)) return;
+    const reset = buildStatelessReset(this.provider, statelessResetToken(this.provider, this.transport.statelessResetKey!, dcid), datagram.length);
+    if (reset === undefined) return;
+    this.stateless.push({ data: reset, to: from });
+    this.statelessResetsSent++;
+  }
+
   /** The next datagram to send, written into `out`: its length and destination, or null. */
   send(now: number, out: Uint8Array): { length: number; to: Address } | null {
+    const s = this.stateless.shift();
+    if (s !== undefined) {
+      out.set(s.data);
+      return { length: s.data.length, to: s.to };
+    }
     const n = this.entries.length;
     for (let i = 0; i < n; i++) {
       const e = this.entries[(this.next + i) % n]!;

@@ -24,7 +24,8 @@ function makePki(provider: CryptoProvider) {
 export class QuicPair {
   readonly net: SimNetwork;
   readonly client: Endpoint;
-  readonly server: Endpoint;
+  server: Endpoint;
+  readonly serverConfig: ServerConfig;
   readonly conn: Connection;
   serverConn: Connection | undefined;
   readonly clientEvents: ConnectionEvent[] = [];
@@ -39,6 +40,7 @@ export class QuicPair {
       transport: { ...opts.transport, ...opts.serverTransport },
     };
     const clientConfig: ClientConfig = { tls: { provider, alpn: ['gquic-test'], serverName: 'localhost', ca: p.pki.roots }, transport: { ...opts.transport, ...opts.clientTransport } };
+    this.serverConfig = serverConfig;
     this.server = new Endpoint(serverConfig);
     this.client = new Endpoint(undefined, { ...opts.transport, ...opts.clientTransport });
     this.net = new SimNetwork(this.client, this.server, { startUs: SIM_START_US, ...opts });
@@ -62,6 +64,12 @@ export class QuicPair {
 
   handshake(maxUs = 10_000_000): boolean {
     return this.run(() => this.conn.handshakeConfirmed && (this.serverConn?.handshakeConfirmed ?? false), maxUs);
+  }
+
+  /** The server loses all state (a crash or restart): a fresh endpoint with the same configuration. */
+  restartServer(): void {
+    this.server = new Endpoint(this.serverConfig);
+    this.net.server = this.server;
   }
 
   get now(): number {

@@ -125,7 +125,7 @@ export class SimNetwork {
 
   constructor(
     readonly client: Endpoint,
-    readonly server: Endpoint,
+    public server: Endpoint,
     opts: SimOptions = {},
   ) {
     const rand = seededRandom(opts.seed ?? 1);
