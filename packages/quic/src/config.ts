@@ -47,6 +47,10 @@ export interface TransportConfig {
    * share it across a cluster) so resets still work after state is lost; default: random per endpoint.
    */
   statelessResetKey: Uint8Array | undefined;
+  /** RFC 9287: advertise grease_quic_bit (accept packets with the QUIC bit cleared) and clear it at random when the peer does. */
+  greaseQuicBit: boolean;
+  /** RFC 9000 §18.1: send a reserved transport parameter (31 * N + 27) so peers exercise ignoring it. */
+  greaseTransportParameters: boolean;
 }
 
 export const DEFAULT_TRANSPORT: TransportConfig = {
@@ -73,6 +77,8 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   datagramSendQueue: 256,
   datagramRecvQueue: 256,
   statelessResetKey: undefined,
+  greaseQuicBit: true,
+  greaseTransportParameters: true,
 };
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;
@@ -89,7 +95,10 @@ export interface ServerConfig {
 }
 
 /** Our transport parameters (RFC 9000 §18.2) from the configuration. */
-export function localTransportParameters(t: TransportConfig, ids: { initialScid: Uint8Array; originalDcid?: Uint8Array; resetToken?: Uint8Array }): TransportParameters {
+export function localTransportParameters(
+  t: TransportConfig,
+  ids: { initialScid: Uint8Array; originalDcid?: Uint8Array; resetToken?: Uint8Array; grease?: Uint8Array },
+): TransportParameters {
   const tp = defaultTransportParameters();
   tp.maxIdleTimeout = t.idleTimeoutMs;
   tp.maxUdpPayloadSize = t.maxUdpPayloadSize;
@@ -104,6 +113,12 @@ export function localTransportParameters(t: TransportConfig, ids: { initialScid:
   tp.activeConnectionIdLimit = t.activeConnectionIdLimit;
   tp.initialSourceConnectionId = ids.initialScid;
   if (t.maxDatagramFrameSize > 0) tp.maxDatagramFrameSize = t.maxDatagramFrameSize;
+  tp.greaseQuicBit = t.greaseQuicBit;
+  if (t.greaseTransportParameters && ids.grease !== undefined) {
+    // A reserved id (31 * N + 27) with a few arbitrary bytes.
+    const n = ((ids.grease[0]! << 8) | ids.grease[1]!) % 1000;
+    tp.extra = [{ id: 31 * n + 27, value: ids.grease.subarray(2, 2 + (ids.grease[2]! % 8)) }];
+  }
   if (ids.originalDcid !== undefined) tp.originalDestinationConnectionId = ids.originalDcid;
   if (ids.resetToken !== undefined) tp.statelessResetToken = ids.resetToken;
   return tp;

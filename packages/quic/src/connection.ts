@@ -199,7 +199,12 @@ export class Connection {
     this.peerCids = new PeerCids(isServer ? ids.peerScid! : ids.dcid, transport.activeConnectionIdLimit);
     // RFC 9000 §18.2: the server's stateless_reset_token is for the CID it chose in the handshake.
     const tp = encodeTransportParameters(
-      localTransportParameters(transport, isServer ? { initialScid: ids.scid, originalDcid: ids.dcid, resetToken: tokenFor(ids.scid) } : { initialScid: ids.scid }),
+      localTransportParameters(
+        transport,
+        isServer
+          ? { initialScid: ids.scid, originalDcid: ids.dcid, resetToken: tokenFor(ids.scid), grease: random.randomBytes(12) }
+          : { initialScid: ids.scid, grease: random.randomBytes(12) },
+      ),
     );
     this.tls = isServer ? new TlsServer({ ...(config as ServerConfig).tls, transportParameters: tp }) : new TlsClient({ ...(config as ClientConfig).tls, transportParameters: tp });
     this.provider = this.tls.provider;
@@ -411,6 +416,8 @@ export class Connection {
 
   private handlePacket(h: PacketHeader, now: number): void {
     if (h.isLong && h.version !== this.transport.version) return;
+    // RFC 9000 §17.2: the QUIC bit must be set, unless we advertised grease_quic_bit (RFC 9287 §3).
+    if (!h.fixedBit && !this.transport.greaseQuicBit) return;
     if (h.type === PacketType.Retry) return this.onRetry(h);
     const spaceId = this.spaceOfType(h.type);
     if (spaceId === -1) return;
@@ -1160,6 +1167,14 @@ export class Connection {
 
   private appLimited = false;
 
+  /** RFC 9287 §3: with a peer that advertised grease_quic_bit, short headers carry an unpredictable QUIC bit. */
+  private quicBit(pn: number): boolean {
+    if (this.peerParams?.greaseQuicBit !== true) return true;
+    // A cheap hash of the packet number and our CID: unpredictable enough to exercise the peer.
+    const cid = this.localCids.issued[0]!.cid;
+    return ((Math.imul(pn ^ (cid[0] ?? 0), 0x9e3779b1) >>> 16) & 1) === 1;
+  }
+
   /** Clients echo a Retry token in their Initials; servers send none. */
   private initialToken(): Uint8Array {
     return this.isServer ? EMPTY : this.retryToken;
@@ -1178,7 +1193,7 @@ export class Connection {
     const pnLength = packetNumberLength(pn, this.recovery.largestAcked(spaceId));
     let lengthOffset = -1;
     if (spaceId === SPACE_APPLICATION) {
-      writeShortHeader(w, dcid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength));
+      writeShortHeader(w, dcid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength), this.quicBit(pn));
     } else {
       const type = SPACE_PACKET_TYPE[spaceId];
       lengthOffset = writeLongHeader(w, this.transport.version, type, dcid, this.localCids.issued[0]!.cid, spaceId === SPACE_INITIAL ? this.initialToken() : null, pnLength, truncatePacketNumber(pn, pnLength), 0);
