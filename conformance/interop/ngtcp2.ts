@@ -7,6 +7,8 @@ import { createSocket } from 'node:dgram';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QuicEndpoint } from '@gquic/node';
+import { QUIC_V1, QUIC_V2 } from '@gquic/wire';
+
 import { INTEROP_PKI, withTimeout, type InteropCase } from './common.js';
 
 const PEERS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/peers');
@@ -34,6 +36,35 @@ export const ngtcp2Cases: InteropCase[] = [
   {
     peer: 'ngtcp2',
     role: 'client',
+    // ngtcp2 0.12 answers our v2 Initial with Version Negotiation; we move to v1. It predates RFC 9368's
+    // version_information codepoint, and RFC 9368 §4 says a client that reacted to a Version Negotiation packet
+    // MUST NOT complete the handshake without it: the expected outcome is our VERSION_NEGOTIATION_ERROR.
+    name: 'version negotiation (v2 → VN → v1; refused without RFC 9368 version_information)',
+    async run() {
+      ensureInstalled();
+      const port = await freePort();
+      const server = run('ngtcp2-server.sh', ['-q'], { HOST: '127.0.0.1', PORT: String(port), WWW: INTEROP_PKI.dir, CERT: INTEROP_PKI.certPem, KEY: INTEROP_PKI.keyPem });
+      const ep = await QuicEndpoint.bind({ host: '127.0.0.1', transport: { version: QUIC_V2, versions: [QUIC_V2, QUIC_V1] } });
+      try {
+        await new Promise((r) => setTimeout(r, 200));
+        const outcome = await withTimeout(
+          ep.connect('127.0.0.1', port, { tls: { alpn: ['h3'], serverName: 'localhost', ca: INTEROP_PKI.roots } }).then(
+            () => 'completed',
+            (e: { code?: number; message?: string }) => (e.code === 0x11 ? 'vn-error' : `other: ${e.message}`),
+          ),
+          10_000,
+          'handshake after Version Negotiation',
+        );
+        if (outcome !== 'vn-error') throw new Error(`expected VERSION_NEGOTIATION_ERROR, got ${outcome}`);
+      } finally {
+        await ep.close(200);
+        server.kill('SIGTERM');
+      }
+    },
+  },
+  {
+    peer: 'ngtcp2',
+    role: 'client',
     name: 'handshake',
     async run() {
       ensureInstalled();
@@ -49,6 +80,33 @@ export const ngtcp2Cases: InteropCase[] = [
       } finally {
         await ep.close(200);
         server.kill('SIGTERM');
+      }
+    },
+  },
+  {
+    peer: 'ngtcp2',
+    role: 'server',
+    name: 'version negotiation (client starts with a reserved version)',
+    async run() {
+      ensureInstalled();
+      const ep = await QuicEndpoint.bind({ host: '127.0.0.1', server: { tls: { alpn: ['h3'], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
+      const port = ep.address.port;
+      const client = run('ngtcp2-client.sh', [`https://127.0.0.1:${port}/`], {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DOWNLOAD: join(INTEROP_PKI.dir, 'downloads'),
+        NGTCP2_FLAGS: '-v 0x1a2a3a4a --preferred-versions=v1',
+      });
+      try {
+        const it = ep.connections[Symbol.asyncIterator]();
+        const next = await withTimeout(it.next(), 10_000, 'gtlsclient connection after Version Negotiation');
+        if (next.done === true) throw new Error('no connection');
+        await withTimeout(next.value.ready, 10_000, 'handshake with gtlsclient');
+        if (next.value.core.transport.version !== 1) throw new Error(`version 0x${next.value.core.transport.version.toString(16)}`);
+        await next.value.close({ closeCode: 0x100, reason: 'interop handshake only' });
+      } finally {
+        client.kill('SIGTERM');
+        await ep.close(200);
       }
     },
   },

@@ -4,10 +4,16 @@ import type { CongestionController } from '@gquic/recovery';
 import { NewReno } from '@gquic/recovery';
 import type { TlsClientConfig, TlsServerConfig } from '@gquic/tls';
 import type { QlogFactory } from './qlog.js';
-import { QUIC_V1, defaultTransportParameters, type TransportParameters } from '@gquic/wire';
+import { QUIC_V1, QUIC_V2, defaultTransportParameters, type TransportParameters } from '@gquic/wire';
 
 export interface TransportConfig {
+  /** The version a client starts with (a server answers in the client's version when it supports it). */
   version: number;
+  /**
+   * Versions we support, preference order (RFC 9368 version_information). A server answers other versions with
+   * Version Negotiation; a client moves to the first of these the server offers.
+   */
+  versions: readonly number[];
   /** Length of the connection IDs we issue (RFC 9000 §5.1; the endpoint routes on them). */
   cidLength: number;
   /** Idle timeout we advertise, ms (0: none). */
@@ -55,6 +61,7 @@ export interface TransportConfig {
 
 export const DEFAULT_TRANSPORT: TransportConfig = {
   version: QUIC_V1,
+  versions: [QUIC_V1, QUIC_V2],
   cidLength: 8,
   idleTimeoutMs: 30_000,
   maxUdpPayloadSize: 1472,
@@ -114,6 +121,8 @@ export function localTransportParameters(
   tp.initialSourceConnectionId = ids.initialScid;
   if (t.maxDatagramFrameSize > 0) tp.maxDatagramFrameSize = t.maxDatagramFrameSize;
   tp.greaseQuicBit = t.greaseQuicBit;
+  // RFC 9368 §5: the version in use and the versions we support.
+  tp.versionInformation = { chosenVersion: t.version, availableVersions: [...t.versions] };
   if (t.greaseTransportParameters && ids.grease !== undefined) {
     // A reserved id (31 * N + 27) with a few arbitrary bytes.
     const n = ((ids.grease[0]! << 8) | ids.grease[1]!) % 1000;

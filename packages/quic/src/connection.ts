@@ -104,10 +104,13 @@ export interface ConnectionIds {
 export class Connection {
   readonly isServer: boolean;
   state: ConnectionState = 'handshake';
-  readonly transport: TransportConfig;
+  transport: TransportConfig;
   readonly provider: CryptoProvider;
-  readonly tls: TlsConnection;
-  private readonly spaces = [new PacketSpace(true), new PacketSpace(true), new PacketSpace(false)];
+  tls: TlsConnection;
+  private spaces = [new PacketSpace(true), new PacketSpace(true), new PacketSpace(false)];
+  private readonly config: ClientConfig | ServerConfig;
+  /** Client: the versions a Version Negotiation packet offered, when we acted on one (RFC 9368 §4). */
+  private negotiatedFrom: readonly number[] | undefined;
   readonly recovery: LossDetection<SentFrames>;
   readonly streams: StreamMap;
   readonly localCids: LocalCids;
@@ -197,16 +200,9 @@ export class Connection {
       return { cid, resetToken: tokenFor(cid) };
     });
     this.peerCids = new PeerCids(isServer ? ids.peerScid! : ids.dcid, transport.activeConnectionIdLimit);
-    // RFC 9000 §18.2: the server's stateless_reset_token is for the CID it chose in the handshake.
-    const tp = encodeTransportParameters(
-      localTransportParameters(
-        transport,
-        isServer
-          ? { initialScid: ids.scid, originalDcid: ids.dcid, resetToken: tokenFor(ids.scid), grease: random.randomBytes(12) }
-          : { initialScid: ids.scid, grease: random.randomBytes(12) },
-      ),
-    );
-    this.tls = isServer ? new TlsServer({ ...(config as ServerConfig).tls, transportParameters: tp }) : new TlsClient({ ...(config as ClientConfig).tls, transportParameters: tp });
+    this.config = config;
+    this.resetTokenFor = tokenFor;
+    this.tls = this.makeTls(ids.scid, ids.dcid);
     this.provider = this.tls.provider;
     const role = isServer ? 'server' : 'client';
     const sink = transport.qlog?.(hex(ids.dcid), role);
@@ -220,6 +216,52 @@ export class Connection {
     this.idleTimeoutUs = transport.idleTimeoutMs * 1000;
     this.idleDeadline = this.idleTimeoutUs > 0 ? now + this.idleTimeoutUs : Number.POSITIVE_INFINITY;
     if (!isServer) this.runTls(() => this.tls.start(now / 1000));
+  }
+
+  private readonly resetTokenFor: (cid: Uint8Array) => Uint8Array;
+
+  /** The TLS side with our transport parameters for the current version. */
+  private makeTls(scid: Uint8Array, dcid: Uint8Array): TlsConnection {
+    const random = this.config.tls.provider ?? nodeProvider;
+    // RFC 9000 §18.2: the server's stateless_reset_token is for the CID it chose in the handshake.
+    const tp = encodeTransportParameters(
+      localTransportParameters(
+        this.transport,
+        this.isServer
+          ? { initialScid: scid, originalDcid: dcid, resetToken: this.resetTokenFor(scid), grease: random.randomBytes(12) }
+          : { initialScid: scid, grease: random.randomBytes(12) },
+      ),
+    );
+    return this.isServer ? new TlsServer({ ...(this.config as ServerConfig).tls, transportParameters: tp }) : new TlsClient({ ...(this.config as ClientConfig).tls, transportParameters: tp });
+  }
+
+  /**
+   * RFC 9000 §6.2: a client acts on a Version Negotiation packet only before anything else arrived from the
+   * server, only if it echoes our connection IDs and does not list the version we used; it then starts over
+   * with the first of our versions the server offers (or gives up), remembering the offer to check the server's
+   * version_information against downgrades (RFC 9368 §4).
+   */
+  private onVersionNegotiation(h: PacketHeader, now: number): void {
+    if (this.isServer || this.peerInitialScid !== undefined || this.retryScid !== undefined || this.negotiatedFrom !== undefined) return;
+    if (!equal(h.dcid, this.localCids.issued[0]!.cid) || !equal(h.scid, this.originalDcid)) return;
+    const offered = h.supportedVersions;
+    if (offered.includes(this.transport.version)) return;
+    const next = this.transport.versions.find((v) => offered.includes(v));
+    this.negotiatedFrom = offered;
+    if (next === undefined) {
+      this.closeEvent = { type: 'closed', errorCode: TransportErrorCode.VERSION_NEGOTIATION_ERROR, isApplication: false, reason: `no common version (server offers ${offered.map((v) => '0x' + v.toString(16)).join(', ')})`, byPeer: false, idle: false };
+      this.finishClose();
+      return;
+    }
+    // Start over in the new version: fresh spaces, keys, recovery and TLS state; nothing was processed yet.
+    this.transport = { ...this.transport, version: next };
+    this.recovery.resetForRetry(SPACE_INITIAL);
+    this.spaces = [new PacketSpace(true), new PacketSpace(true), new PacketSpace(false)];
+    const keys = PacketKeys.initial(this.provider, next, this.originalDcid);
+    this.spaces[SPACE_INITIAL]!.readKeys = keys.server;
+    this.spaces[SPACE_INITIAL]!.writeKeys = keys.client;
+    this.tls = this.makeTls(this.localCids.issued[0]!.cid, this.originalDcid);
+    this.runTls(() => this.tls.start(now / 1000));
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -415,6 +457,7 @@ export class Connection {
   }
 
   private handlePacket(h: PacketHeader, now: number): void {
+    if (h.isLong && h.type === PacketType.VersionNegotiation) return this.onVersionNegotiation(h, now);
     if (h.isLong && h.version !== this.transport.version) return;
     // RFC 9000 §17.2: the QUIC bit must be set, unless we advertised grease_quic_bit (RFC 9287 §3).
     if (!h.fixedBit && !this.transport.greaseQuicBit) return;
@@ -858,6 +901,7 @@ export class Connection {
     if (!this.isServer && (tp.originalDestinationConnectionId === undefined || !equal(tp.originalDestinationConnectionId, this.originalDcid))) {
       throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'original_destination_connection_id does not match');
     }
+    this.checkVersionInformation(tp);
     if (!this.isServer) {
       const r = tp.retrySourceConnectionId;
       const ok = this.retryScid === undefined ? r === undefined : r !== undefined && equal(r, this.retryScid);
@@ -873,6 +917,29 @@ export class Connection {
     const ms = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
     this.idleTimeoutUs = ms * 1000;
     if (tp.statelessResetToken !== undefined) this.peerCids.current.resetToken = tp.statelessResetToken;
+  }
+
+  /** RFC 9368 §4-5: version_information must agree with the version in use, and reveal no downgrade. */
+  private checkVersionInformation(tp: TransportParameters): void {
+    const vi = tp.versionInformation;
+    const fail = (why: string): never => {
+      throw new QuicError(TransportErrorCode.VERSION_NEGOTIATION_ERROR, why);
+    };
+    if (vi === undefined) {
+      // A peer without version negotiation support: acceptable unless a VN packet made us switch (§4).
+      if (this.negotiatedFrom !== undefined) fail('version negotiation happened but the server sent no version_information');
+      return;
+    }
+    if (vi.chosenVersion !== this.transport.version) fail(`chosen_version 0x${vi.chosenVersion.toString(16)} is not the version in use`);
+    if (!this.isServer && this.negotiatedFrom !== undefined) {
+      if (vi.availableVersions.length === 0) fail('version negotiation happened but the server lists no available versions');
+      // The VN we acted on must be what the server really supports: a version we prefer over the one we moved to,
+      // present in the server's available versions, means the VN was forged (a downgrade).
+      for (const v of this.transport.versions) {
+        if (v === this.transport.version) break;
+        if (vi.availableVersions.includes(v)) fail(`downgrade: the server supports 0x${v.toString(16)}, which the Version Negotiation packet hid`);
+      }
+    }
   }
 
   private onHandshakeConfirmed(): void {

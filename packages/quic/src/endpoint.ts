@@ -3,7 +3,7 @@
 // next datagram to send with its destination. Addresses are opaque to the core.
 
 import { nodeProvider, type CryptoProvider } from '@gquic/crypto';
-import { PacketHeader, PacketType, isSupportedVersion, parsePacketHeader } from '@gquic/wire';
+import { BufferWriter, PacketHeader, PacketType, VERSION_NEGOTIATION, greaseVersion, isSupportedVersion, parsePacketHeader, writeVersionNegotiation } from '@gquic/wire';
 import { cidKey } from './cid-state.js';
 import { DEFAULT_TRANSPORT, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
 import { Connection, MIN_INITIAL_DATAGRAM } from './connection.js';
@@ -101,8 +101,9 @@ export class Endpoint {
     let e = this.byCid.get(key);
     if (e === undefined) {
       if (!h.isLong) return this.onUnknownShortHeader(datagram, h.dcid, from, now);
-      if (this.server === undefined || h.type !== PacketType.Initial) return;
-      if (!isSupportedVersion(h.version)) return; // version negotiation: a later issue
+      if (this.server === undefined) return;
+      if (!this.transport.versions.includes(h.version) || !isSupportedVersion(h.version)) return this.sendVersionNegotiation(datagram, h, from, now);
+      if (h.type !== PacketType.Initial) return;
       // RFC 9000 §14.1: a server drops Initial datagrams smaller than 1200 bytes; §7.2: DCIDs of 8+ bytes.
       if (datagram.length < MIN_INITIAL_DATAGRAM || h.dcidLength < 8) return;
       if (this.entries.length >= this.maxConnections) return;
@@ -137,6 +138,19 @@ export class Endpoint {
     if (reset === undefined) return;
     this.stateless.push({ data: reset, to: from });
     this.statelessResetsSent++;
+  }
+
+  /**
+   * RFC 9000 §6.1: a long-header packet of a version we do not speak, in a datagram large enough to be a client's
+   * first Initial, gets a Version Negotiation packet listing ours (and a reserved version, to grease §6.3).
+   * Never in answer to a Version Negotiation packet; rate-limited like resets.
+   */
+  private sendVersionNegotiation(datagram: Uint8Array, h: PacketHeader, from: Address, now: number): void {
+    if (h.version === VERSION_NEGOTIATION || datagram.length < MIN_INITIAL_DATAGRAM || !this.resetLimiter.take(now)) return;
+    const versions = [...this.transport.versions, greaseVersion(this.provider.randomBytes(4).reduce((a, b) => (a << 8) | b, 0))];
+    const out = new Uint8Array(7 + h.dcidLength + h.scidLength + 4 * versions.length);
+    writeVersionNegotiation(new BufferWriter(out), h.scid, h.dcid, versions, this.provider.randomBytes(1)[0]!);
+    this.stateless.push({ data: out, to: from });
   }
 
   /** The next datagram to send, written into `out`: its length and destination, or null. */
