@@ -85,6 +85,26 @@ export const ngtcp2Cases: InteropCase[] = [
   },
   {
     peer: 'ngtcp2',
+    role: 'client',
+    name: 'Retry (gtlsserver -V)',
+    async run() {
+      ensureInstalled();
+      const port = await freePort();
+      const server = run('ngtcp2-server.sh', ['-q', '-V'], { HOST: '127.0.0.1', PORT: String(port), WWW: INTEROP_PKI.dir, CERT: INTEROP_PKI.certPem, KEY: INTEROP_PKI.keyPem });
+      const ep = await QuicEndpoint.bind({ host: '127.0.0.1' });
+      try {
+        await new Promise((r) => setTimeout(r, 200));
+        const conn = await withTimeout(ep.connect('127.0.0.1', port, { tls: { alpn: ['h3'], serverName: 'localhost', ca: INTEROP_PKI.roots } }), 10_000, 'handshake after Retry');
+        if ((conn.core as unknown as { retryScid?: Uint8Array }).retryScid === undefined) throw new Error('no Retry seen');
+        await conn.close({ closeCode: 0x100, reason: 'interop handshake only' });
+      } finally {
+        await ep.close(200);
+        server.kill('SIGTERM');
+      }
+    },
+  },
+  {
+    peer: 'ngtcp2',
     role: 'server',
     name: 'version negotiation (client starts with a reserved version)',
     async run() {
@@ -103,6 +123,28 @@ export const ngtcp2Cases: InteropCase[] = [
         if (next.done === true) throw new Error('no connection');
         await withTimeout(next.value.ready, 10_000, 'handshake with gtlsclient');
         if (next.value.core.transport.version !== 1) throw new Error(`version 0x${next.value.core.transport.version.toString(16)}`);
+        await next.value.close({ closeCode: 0x100, reason: 'interop handshake only' });
+      } finally {
+        client.kill('SIGTERM');
+        await ep.close(200);
+      }
+    },
+  },
+  {
+    peer: 'ngtcp2',
+    role: 'server',
+    name: 'Retry (ours)',
+    async run() {
+      ensureInstalled();
+      const ep = await QuicEndpoint.bind({ host: '127.0.0.1', server: { retry: true, tls: { alpn: ['h3'], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
+      const port = ep.address.port;
+      const client = run('ngtcp2-client.sh', [`https://127.0.0.1:${port}/`], { HOST: '127.0.0.1', PORT: String(port), DOWNLOAD: join(INTEROP_PKI.dir, 'downloads') });
+      try {
+        const it = ep.connections[Symbol.asyncIterator]();
+        const next = await withTimeout(it.next(), 10_000, 'gtlsclient connection after Retry');
+        if (next.done === true) throw new Error('no connection');
+        await withTimeout(next.value.ready, 10_000, 'handshake with gtlsclient');
+        if (ep.core.retriesSent !== 1) throw new Error(`${ep.core.retriesSent} Retry packets`);
         await next.value.close({ closeCode: 0x100, reason: 'interop handshake only' });
       } finally {
         client.kill('SIGTERM');

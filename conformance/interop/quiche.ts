@@ -99,8 +99,8 @@ async function ourClient(port: number, transport: Partial<TransportConfig> = {})
   return { ep, conn };
 }
 
-async function ourEchoServer(transport: Partial<TransportConfig> = {}, echoDatagrams = false): Promise<{ ep: QuicEndpoint; conns: QuicConnection[] }> {
-  const ep = await QuicEndpoint.bind({ host: '127.0.0.1', transport, server: { tls: { alpn: [ALPN], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
+async function ourEchoServer(transport: Partial<TransportConfig> = {}, echoDatagrams = false, retry = false): Promise<{ ep: QuicEndpoint; conns: QuicConnection[] }> {
+  const ep = await QuicEndpoint.bind({ host: '127.0.0.1', transport, server: { retry, tls: { alpn: [ALPN], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
   const conns: QuicConnection[] = [];
   void (async () => {
     for await (const conn of ep.connections) {
@@ -266,6 +266,24 @@ export const quicheCases: InteropCase[] = [
       try {
         const client = await quicheClient(ep.address.port);
         await withTimeout(conns[0]!.ready, 5000, 'our server handshake');
+        await client.destroy({ force: true });
+      } finally {
+        await ep.close(100);
+      }
+    },
+  },
+  {
+    peer: 'quiche',
+    role: 'server',
+    name: 'Retry (ours)',
+    async run() {
+      const { ep, conns } = await ourEchoServer({}, false, true);
+      try {
+        const client = await quicheClient(ep.address.port);
+        await withTimeout(conns[0]!.ready, 5000, 'handshake after our Retry');
+        const s = client.connection.newStream() as unknown as { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
+        await withTimeout(echoThrough(s, pattern(10_000, 8)), 10_000, 'echo');
+        if (ep.core.retriesSent !== 1) throw new Error(`${ep.core.retriesSent} Retry packets`);
         await client.destroy({ force: true });
       } finally {
         await ep.close(100);

@@ -94,17 +94,25 @@ export type ServerTlsOptions = Omit<TlsServerConfig, 'transportParameters'>;
 export interface ClientConfig {
   tls: ClientTlsOptions;
   transport?: Partial<TransportConfig>;
+  /** A NEW_TOKEN token from an earlier connection to this server (RFC 9000 §8.1.3), sent in our Initials. */
+  addressToken?: Uint8Array;
 }
 
 export interface ServerConfig {
   tls: ServerTlsOptions;
   transport?: Partial<TransportConfig>;
+  /** Validate every new client's address with a Retry first (RFC 9000 §8.1.2), unless it brings a valid NEW_TOKEN. */
+  retry?: boolean;
+  /** Key for Retry and NEW_TOKEN tokens (32 bytes; share it across restarts and a cluster); default random. */
+  tokenKey?: Uint8Array;
+  /** Send a NEW_TOKEN after the handshake so the client can skip Retry next time (default true). */
+  newTokens?: boolean;
 }
 
 /** Our transport parameters (RFC 9000 §18.2) from the configuration. */
 export function localTransportParameters(
   t: TransportConfig,
-  ids: { initialScid: Uint8Array; originalDcid?: Uint8Array; resetToken?: Uint8Array; grease?: Uint8Array },
+  ids: { initialScid: Uint8Array; originalDcid?: Uint8Array; retryScid?: Uint8Array; resetToken?: Uint8Array; grease?: Uint8Array },
 ): TransportParameters {
   const tp = defaultTransportParameters();
   tp.maxIdleTimeout = t.idleTimeoutMs;
@@ -130,5 +138,6 @@ export function localTransportParameters(
   }
   if (ids.originalDcid !== undefined) tp.originalDestinationConnectionId = ids.originalDcid;
   if (ids.resetToken !== undefined) tp.statelessResetToken = ids.resetToken;
+  if (ids.retryScid !== undefined) tp.retrySourceConnectionId = ids.retryScid;
   return tp;
 }

@@ -58,6 +58,7 @@ import {
   SF_MAX_STREAMS,
   SF_MAX_STREAM_DATA,
   SF_NEW_CID,
+  SF_NEW_TOKEN,
   SF_RESET_STREAM,
   SF_RETIRE_CID,
   SF_STOP_SENDING,
@@ -99,6 +100,12 @@ export interface ConnectionIds {
   dcid: Uint8Array;
   /** Server: the client's SCID from its Initial. */
   peerScid?: Uint8Array;
+  /** Server after a Retry: the Retry's SCID, which the client now uses as DCID (Initial keys come from it). */
+  retryScid?: Uint8Array;
+  /** Server: the client's address is already validated (a Retry or NEW_TOKEN token). */
+  addressValidated?: boolean;
+  /** Server: a NEW_TOKEN token to send once the handshake is confirmed. */
+  newToken?: Uint8Array;
 }
 
 export class Connection {
@@ -177,7 +184,9 @@ export class Connection {
     this.isServer = isServer;
     this.transport = transport;
     this.originalDcid = ids.dcid;
-    this.addressValidated = !isServer;
+    this.addressValidated = !isServer || ids.addressValidated === true;
+    this.serverRetryScid = ids.retryScid;
+    this.newTokenPending = ids.newToken;
     const cc = transport.congestionController(transport.maxDatagramSize);
     this.recovery = new LossDetection<SentFrames>(cc);
     this.recovery.peerCompletedAddressValidation = isServer; // RFC 9002 §6.2.2.1: servers never need the anti-deadlock probe
@@ -202,6 +211,7 @@ export class Connection {
     this.peerCids = new PeerCids(isServer ? ids.peerScid! : ids.dcid, transport.activeConnectionIdLimit);
     this.config = config;
     this.resetTokenFor = tokenFor;
+    if (!isServer && (config as ClientConfig).addressToken !== undefined) this.retryToken = (config as ClientConfig).addressToken!;
     this.tls = this.makeTls(ids.scid, ids.dcid);
     this.provider = this.tls.provider;
     const role = isServer ? 'server' : 'client';
@@ -209,7 +219,8 @@ export class Connection {
     this.qlog = sink === undefined ? undefined : new QlogTrace(sink, role, hex(ids.dcid), now);
     this.qlog?.event(now, 'key_updated', { key_type: 'client_initial_secret', trigger: 'tls' });
     this.qlog?.event(now, 'key_updated', { key_type: 'server_initial_secret', trigger: 'tls' });
-    const initial = PacketKeys.initial(this.provider, transport.version, ids.dcid);
+    // After a Retry the client's Initials are keyed from the Retry's SCID (RFC 9001 §5.2).
+    const initial = PacketKeys.initial(this.provider, transport.version, ids.retryScid ?? ids.dcid);
     const sp = this.spaces[SPACE_INITIAL]!;
     sp.readKeys = isServer ? initial.client : initial.server;
     sp.writeKeys = isServer ? initial.server : initial.client;
@@ -219,6 +230,9 @@ export class Connection {
   }
 
   private readonly resetTokenFor: (cid: Uint8Array) => Uint8Array;
+  private serverRetryScid: Uint8Array | undefined;
+  /** Server: NEW_TOKEN to send (after confirmation), and in flight. */
+  private newTokenPending: Uint8Array | undefined;
 
   /** The TLS side with our transport parameters for the current version. */
   private makeTls(scid: Uint8Array, dcid: Uint8Array): TlsConnection {
@@ -228,7 +242,13 @@ export class Connection {
       localTransportParameters(
         this.transport,
         this.isServer
-          ? { initialScid: scid, originalDcid: dcid, resetToken: this.resetTokenFor(scid), grease: random.randomBytes(12) }
+          ? {
+              initialScid: scid,
+              originalDcid: dcid,
+              ...(this.serverRetryScid !== undefined ? { retryScid: this.serverRetryScid } : {}),
+              resetToken: this.resetTokenFor(scid),
+              grease: random.randomBytes(12),
+            }
           : { initialScid: scid, grease: random.randomBytes(12) },
       ),
     );
@@ -322,6 +342,11 @@ export class Connection {
     if (r === undefined) return;
     this.onConsumed(r.stopSending(errorCode), now);
     this.pendingStreamControl.add(id);
+  }
+
+  /** Closes at once with a transport error (e.g. INVALID_TOKEN from the endpoint, RFC 9000 §8.1.3). */
+  closeWithError(code: number, reason: string, now: number): void {
+    this.onError(new QuicError(code, reason), now);
   }
 
   /** Closes the connection (RFC 9000 §10.2): CONNECTION_CLOSE, then the closing period. */
@@ -632,7 +657,8 @@ export class Connection {
         return;
       case 'new_token':
         if (this.isServer) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', type);
-        return; // address validation tokens: a later issue
+        this.emit({ type: 'new-token', token: f.token.slice() });
+        return;
       case 'new_connection_id':
         this.peerCids.onNew(f.sequenceNumber, f.retirePriorTo, f.connectionId, f.statelessResetToken, type);
         return;
@@ -786,6 +812,9 @@ export class Connection {
         }
         case SF_HANDSHAKE_DONE:
           this.handshakeDonePending = true;
+          break;
+        case SF_NEW_TOKEN:
+          if (this.newTokenSent !== undefined) this.newTokenPending = this.newTokenSent;
           break;
         case SF_MAX_DATA:
           this.maxDataPending = true;
@@ -1343,9 +1372,12 @@ export class Connection {
     return false;
   }
 
+  private newTokenSent: Uint8Array | undefined;
+
   private hasControlFrames(): boolean {
     return (
       this.handshakeDonePending ||
+      (this.newTokenPending !== undefined && this.handshakeConfirmed) ||
       this.maxDataPending ||
       this.pendingStreamControl.size > 0 ||
       this.streams.maxStreamsBidiPending ||
@@ -1369,6 +1401,10 @@ export class Connection {
     const start = frames.length;
     const pos = w.pos;
     if (this.handshakeDonePending && this.put(w, frames, { type: 'handshake_done' }, new SentFrame(SF_HANDSHAKE_DONE))) this.handshakeDonePending = false;
+    if (this.newTokenPending !== undefined && this.handshakeConfirmed && this.put(w, frames, { type: 'new_token', token: this.newTokenPending }, new SentFrame(SF_NEW_TOKEN))) {
+      this.newTokenSent = this.newTokenPending;
+      this.newTokenPending = undefined;
+    }
     while (this.pathResponses.length > 0 && this.put(w, frames, { type: 'path_response', data: this.pathResponses[0]! }, undefined)) this.pathResponses.shift();
     if (this.maxDataPending && this.put(w, frames, { type: 'max_data', maximum: this.recvMaxData }, new SentFrame(SF_MAX_DATA))) this.maxDataPending = false;
     const sm = this.streams;
@@ -1513,6 +1549,7 @@ const SF_NAMES: Record<number, string> = {
   [SF_RESET_STREAM]: 'reset_stream',
   [SF_STOP_SENDING]: 'stop_sending',
   [SF_NEW_CID]: 'new_connection_id',
+  [SF_NEW_TOKEN]: 'new_token',
   [SF_RETIRE_CID]: 'retire_connection_id',
   [SF_DATA_BLOCKED]: 'data_blocked',
   [SF_STREAMS_BLOCKED]: 'streams_blocked',

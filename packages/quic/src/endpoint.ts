@@ -2,8 +2,21 @@
 // connection ID (RFC 9000 §5.2), accepts new connections from Initial packets (servers), and hands out the
 // next datagram to send with its destination. Addresses are opaque to the core.
 
-import { nodeProvider, type CryptoProvider } from '@gquic/crypto';
-import { BufferWriter, PacketHeader, PacketType, VERSION_NEGOTIATION, greaseVersion, isSupportedVersion, parsePacketHeader, writeVersionNegotiation } from '@gquic/wire';
+import { equalBytes, nodeProvider, retryIntegrityTag, type CryptoProvider } from '@gquic/crypto';
+import { TOKEN_NEW, TOKEN_RETRY, TokenSealer } from './address-token.js';
+import {
+  BufferWriter,
+  PacketHeader,
+  PacketType,
+  TransportErrorCode,
+  VERSION_NEGOTIATION,
+  greaseVersion,
+  isSupportedVersion,
+  parsePacketHeader,
+  retryPseudoPacket,
+  writeRetry,
+  writeVersionNegotiation,
+} from '@gquic/wire';
 import { cidKey } from './cid-state.js';
 import { DEFAULT_TRANSPORT, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
 import { Connection, MIN_INITIAL_DATAGRAM } from './connection.js';
@@ -43,7 +56,10 @@ export class Endpoint {
     this.provider = server?.tls.provider ?? nodeProvider;
     // One static reset key for every connection of this endpoint (RFC 9000 §10.3.2).
     this.transport = { ...t, statelessResetKey: t.statelessResetKey ?? this.provider.randomBytes(32) };
+    this.tokens = new TokenSealer(this.provider, server?.tokenKey ?? this.provider.randomBytes(32));
   }
+
+  private readonly tokens: TokenSealer;
 
   private readonly provider: CryptoProvider;
   private readonly resetLimiter = new RateLimiter(STATELESS_RESET_RATE);
@@ -107,9 +123,36 @@ export class Endpoint {
       // RFC 9000 §14.1: a server drops Initial datagrams smaller than 1200 bytes; §7.2: DCIDs of 8+ bytes.
       if (datagram.length < MIN_INITIAL_DATAGRAM || h.dcidLength < 8) return;
       if (this.entries.length >= this.maxConnections) return;
-      const provider = this.server.tls.provider ?? nodeProvider;
+      const provider = this.provider;
+      // Address validation (RFC 9000 §8.1): a Retry token, a NEW_TOKEN token, or (in Retry mode) a Retry.
+      const token = h.token;
+      let odcid: Uint8Array = h.dcid.slice();
+      let retryScid: Uint8Array | undefined;
+      let validated = false;
+      if (token.length > 0 && TokenSealer.kindOf(token) === TOKEN_RETRY) {
+        const t = this.tokens.open(token, TOKEN_RETRY, from, now);
+        if (t === undefined || !equalBytes(t.retryScid, h.dcid)) {
+          // §8.1.3: an invalid Retry token closes the connection attempt with INVALID_TOKEN.
+          return this.refuse(datagram, h, from, now, TransportErrorCode.INVALID_TOKEN, 'invalid or expired Retry token');
+        }
+        odcid = t.originalDcid;
+        retryScid = t.retryScid;
+        validated = true;
+      } else if (token.length > 0 && this.tokens.open(token, TOKEN_NEW, from, now) !== undefined) {
+        validated = true; // a NEW_TOKEN from an earlier connection: no Retry needed
+      }
+      if (!validated && this.server.retry === true) return this.sendRetry(h, from, now);
       const scid = provider.randomBytes(this.transport.cidLength);
-      const conn = new Connection(true, { ...this.transport, version: h.version }, this.server, { scid, dcid: h.dcid.slice(), peerScid: h.scid.slice() }, now);
+      const newToken = this.server.newTokens !== false ? this.tokens.seal({ kind: TOKEN_NEW, issuedAt: now, originalDcid: new Uint8Array(0), retryScid: new Uint8Array(0) }, from) : undefined;
+      const ids = {
+        scid,
+        dcid: odcid,
+        peerScid: h.scid.slice(),
+        addressValidated: validated,
+        ...(retryScid !== undefined ? { retryScid } : {}),
+        ...(newToken !== undefined ? { newToken } : {}),
+      };
+      const conn = new Connection(true, { ...this.transport, version: h.version }, this.server, ids, now);
       conn.handleDatagram(datagram, now);
       // State is kept only for an Initial that authenticated (RFC 9001 §5.2 keys from its DCID): forged or
       // corrupted Initials cost one decryption attempt, not a connection.
@@ -139,6 +182,38 @@ export class Endpoint {
     this.stateless.push({ data: reset, to: from });
     this.statelessResetsSent++;
   }
+
+  /** RFC 9000 §17.2.5: answer a client's first Initial with a Retry carrying a sealed token. */
+  private sendRetry(h: PacketHeader, from: Address, now: number): void {
+    if (!this.resetLimiter.take(now)) return;
+    const retryScid = this.provider.randomBytes(this.transport.cidLength);
+    const token = this.tokens.seal({ kind: TOKEN_RETRY, issuedAt: now, originalDcid: h.dcid.slice(), retryScid }, from);
+    const out = new Uint8Array(7 + h.scidLength + retryScid.length + token.length + 16);
+    const w = new BufferWriter(out);
+    writeRetry(w, h.version, h.scid, retryScid, token, null, this.provider.randomBytes(1)[0]!);
+    const tag = retryIntegrityTag(this.provider, h.version, retryPseudoPacket(h.dcid, out.subarray(0, out.length - 16)));
+    out.set(tag, out.length - 16);
+    this.stateless.push({ data: out, to: from });
+    this.retriesSent++;
+  }
+
+  /**
+   * Refuses a connection attempt with a transport error: a connection is made just to send the CONNECTION_CLOSE
+   * in an Initial packet the client can read, then dropped once it has sent it.
+   */
+  private refuse(datagram: Uint8Array, h: PacketHeader, from: Address, now: number, code: number, reason: string): void {
+    if (!this.resetLimiter.take(now)) return;
+    const conn = new Connection(true, { ...this.transport, version: h.version }, this.server!, { scid: this.provider.randomBytes(this.transport.cidLength), dcid: h.dcid.slice(), peerScid: h.scid.slice() }, now);
+    conn.handleDatagram(datagram, now);
+    if (conn.stats().packetsReceived === 0) return; // not even a valid Initial
+    conn.closeWithError(code, reason, now);
+    const buf = new Uint8Array(this.transport.maxDatagramSize);
+    const n = conn.pollTransmit(now, buf);
+    if (n > 0) this.stateless.push({ data: buf.slice(0, n), to: from });
+  }
+
+  /** Retry packets sent (stats). */
+  retriesSent = 0;
 
   /**
    * RFC 9000 §6.1: a long-header packet of a version we do not speak, in a datagram large enough to be a client's

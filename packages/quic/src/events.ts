@@ -14,6 +14,8 @@ export type ConnectionEvent =
   | { type: 'stream-stopped'; streamId: number; errorCode: number | bigint }
   /** DATAGRAMs (RFC 9221) are waiting in the receive queue: read them with readDatagram(). */
   | { type: 'datagrams-readable' }
+  /** Client: the server gave a NEW_TOKEN token to present on the next connection (ClientConfig.addressToken). */
+  | { type: 'new-token'; token: Uint8Array }
   /** Our side may open more streams again. */
   | { type: 'streams-available'; bidirectional: boolean }
   /**

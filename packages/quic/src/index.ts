@@ -9,3 +9,4 @@ export * from './streams/recv-stream.js';
 export * from './streams/stream-map.js';
 export * from './qlog.js';
 export * from './key-update.js';
+export * from './address-token.js';

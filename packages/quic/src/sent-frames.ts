@@ -15,6 +15,7 @@ export const SF_RETIRE_CID = 10;
 export const SF_DATA_BLOCKED = 11;
 export const SF_STREAMS_BLOCKED = 12;
 export const SF_STREAM_DATA_BLOCKED = 13;
+export const SF_NEW_TOKEN = 14;
 
 /**
  * kind, then up to three numbers: CRYPTO (offset, length), STREAM (id, offset, length; `fin` separately),

@@ -10,6 +10,10 @@ export const SIM_START_US = Date.UTC(2026, 10, 24) * 1000;
 
 export interface QuicPairOptions extends SimOptions {
   transport?: Partial<TransportConfig>;
+  /** Server options beyond TLS and transport (retry, tokenKey, newTokens). */
+  server?: Omit<ServerConfig, 'tls' | 'transport'>;
+  /** Client options beyond TLS and transport (addressToken). */
+  client?: Omit<ClientConfig, 'tls' | 'transport'>;
   clientTransport?: Partial<TransportConfig>;
   serverTransport?: Partial<TransportConfig>;
   provider?: CryptoProvider;
@@ -38,8 +42,9 @@ export class QuicPair {
     const serverConfig: ServerConfig = {
       tls: { provider, alpn: ['gquic-test'], certificateChain: p.leaf.chain, privateKey: p.leaf.key },
       transport: { ...opts.transport, ...opts.serverTransport },
+      ...opts.server,
     };
-    const clientConfig: ClientConfig = { tls: { provider, alpn: ['gquic-test'], serverName: 'localhost', ca: p.pki.roots }, transport: { ...opts.transport, ...opts.clientTransport } };
+    const clientConfig: ClientConfig = { tls: { provider, alpn: ['gquic-test'], serverName: 'localhost', ca: p.pki.roots }, transport: { ...opts.transport, ...opts.clientTransport }, ...opts.client };
     this.serverConfig = serverConfig;
     this.server = new Endpoint(serverConfig);
     this.client = new Endpoint(undefined, { ...opts.transport, ...opts.clientTransport });
