@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { QuicEndpoint } from '@gquic/node';
+import { QuicEndpoint, type QuicConnection } from '@gquic/node';
 import { QUIC_V1, QUIC_V2 } from '@gquic/wire';
 
 import { INTEROP_PKI, withTimeout, type InteropCase } from './common.js';
@@ -30,6 +30,27 @@ function run(script: string, args: string[], env: Record<string, string>): Child
   const child = spawn('bash', [join(PEERS, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', () => undefined);
   return child;
+}
+
+/**
+ * Our server on a fresh port, gtlsclient (with `flags`) connecting to it; `check` runs once our side of the
+ * handshake is complete, then the connection is closed with H3_NO_ERROR and the client stopped.
+ */
+async function withGtlsClient(server: { retry?: boolean }, flags: string, check: (conn: QuicConnection, ep: QuicEndpoint) => Promise<void>): Promise<void> {
+  ensureInstalled();
+  const ep = await QuicEndpoint.bind({ host: '127.0.0.1', server: { ...server, tls: { alpn: ['h3'], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
+  const port = ep.address.port;
+  const client = run('ngtcp2-client.sh', [`https://127.0.0.1:${port}/`], { HOST: '127.0.0.1', PORT: String(port), DOWNLOAD: join(INTEROP_PKI.dir, 'downloads'), NGTCP2_FLAGS: flags });
+  try {
+    const next = await withTimeout(ep.connections[Symbol.asyncIterator]().next(), 10_000, 'a connection from gtlsclient');
+    if (next.done === true) throw new Error('no connection');
+    await withTimeout(next.value.ready, 10_000, 'handshake with gtlsclient');
+    await check(next.value, ep);
+    await next.value.close({ closeCode: 0x100, reason: 'interop handshake only' });
+  } finally {
+    client.kill('SIGTERM');
+    await ep.close(200);
+  }
 }
 
 export const ngtcp2Cases: InteropCase[] = [
@@ -107,71 +128,28 @@ export const ngtcp2Cases: InteropCase[] = [
     peer: 'ngtcp2',
     role: 'server',
     name: 'version negotiation (client starts with a reserved version)',
-    async run() {
-      ensureInstalled();
-      const ep = await QuicEndpoint.bind({ host: '127.0.0.1', server: { tls: { alpn: ['h3'], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
-      const port = ep.address.port;
-      const client = run('ngtcp2-client.sh', [`https://127.0.0.1:${port}/`], {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DOWNLOAD: join(INTEROP_PKI.dir, 'downloads'),
-        NGTCP2_FLAGS: '-v 0x1a2a3a4a --preferred-versions=v1',
-      });
-      try {
-        const it = ep.connections[Symbol.asyncIterator]();
-        const next = await withTimeout(it.next(), 10_000, 'gtlsclient connection after Version Negotiation');
-        if (next.done === true) throw new Error('no connection');
-        await withTimeout(next.value.ready, 10_000, 'handshake with gtlsclient');
-        if (next.value.core.transport.version !== 1) throw new Error(`version 0x${next.value.core.transport.version.toString(16)}`);
-        await next.value.close({ closeCode: 0x100, reason: 'interop handshake only' });
-      } finally {
-        client.kill('SIGTERM');
-        await ep.close(200);
-      }
-    },
+    run: () =>
+      withGtlsClient({}, '-v 0x1a2a3a4a --preferred-versions=v1', async (conn) => {
+        if (conn.core.transport.version !== 1) throw new Error(`version 0x${conn.core.transport.version.toString(16)}`);
+      }),
   },
   {
     peer: 'ngtcp2',
     role: 'server',
     name: 'Retry (ours)',
-    async run() {
-      ensureInstalled();
-      const ep = await QuicEndpoint.bind({ host: '127.0.0.1', server: { retry: true, tls: { alpn: ['h3'], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
-      const port = ep.address.port;
-      const client = run('ngtcp2-client.sh', [`https://127.0.0.1:${port}/`], { HOST: '127.0.0.1', PORT: String(port), DOWNLOAD: join(INTEROP_PKI.dir, 'downloads') });
-      try {
-        const it = ep.connections[Symbol.asyncIterator]();
-        const next = await withTimeout(it.next(), 10_000, 'gtlsclient connection after Retry');
-        if (next.done === true) throw new Error('no connection');
-        await withTimeout(next.value.ready, 10_000, 'handshake with gtlsclient');
+    run: () =>
+      withGtlsClient({ retry: true }, '', async (_conn, ep) => {
         if (ep.core.retriesSent !== 1) throw new Error(`${ep.core.retriesSent} Retry packets`);
-        await next.value.close({ closeCode: 0x100, reason: 'interop handshake only' });
-      } finally {
-        client.kill('SIGTERM');
-        await ep.close(200);
-      }
-    },
+      }),
   },
   {
     peer: 'ngtcp2',
     role: 'server',
     name: 'handshake',
-    async run() {
-      ensureInstalled();
-      const ep = await QuicEndpoint.bind({ host: '127.0.0.1', server: { tls: { alpn: ['h3'], certificateChain: INTEROP_PKI.chain, privateKey: INTEROP_PKI.key } } });
-      const port = ep.address.port;
-      const client = run('ngtcp2-client.sh', [`https://127.0.0.1:${port}/`], { HOST: '127.0.0.1', PORT: String(port), DOWNLOAD: join(INTEROP_PKI.dir, 'downloads') });
-      try {
-        const it = ep.connections[Symbol.asyncIterator]();
-        const next = await withTimeout(it.next(), 10_000, 'gtlsclient connection');
-        if (next.done === true) throw new Error('no connection');
-        const { alpn } = await withTimeout(next.value.ready, 10_000, 'handshake with gtlsclient');
+    run: () =>
+      withGtlsClient({}, '', async (conn) => {
+        const { alpn } = await conn.ready;
         if (alpn !== 'h3') throw new Error(`ALPN ${alpn}`);
-        await next.value.close({ closeCode: 0x100, reason: 'interop handshake only' });
-      } finally {
-        client.kill('SIGTERM');
-        await ep.close(200);
-      }
-    },
+      }),
   },
 ];
