@@ -2,6 +2,7 @@
 // Web Streams for the application (modelled on WebTransport's JavaScript API).
 
 import type { Connection, ConnectionEvent, ConnectionStats } from '@gquic/quic';
+import type { ClientSession } from '@gquic/tls';
 import { QuicError } from '@gquic/wire';
 import { nowUs } from './clock.js';
 import { QuicStream, StreamError } from './stream.js';
@@ -68,6 +69,10 @@ export class QuicConnection {
   private readonly incomingUni = new AsyncQueue<QuicStream>();
   private streamWaiters: Array<() => void> = [];
   private closeInfo: CloseInfo | undefined;
+  /** The latest session ticket (pass as tls.session, with earlyData, to resume with 0-RTT). */
+  session: ClientSession | undefined;
+  /** The latest NEW_TOKEN token (pass as addressToken next time to skip a Retry). */
+  addressToken: Uint8Array | undefined;
   private datagramWaiter: (() => void) | undefined;
   /**
    * DATAGRAM frames (RFC 9221) as a stream pair, like WebTransport's `datagrams`: unreliable and unordered;
@@ -238,6 +243,12 @@ export class QuicConnection {
         break;
       case 'datagrams-readable':
         this.wakeDatagrams();
+        break;
+      case 'session-ticket':
+        this.session = e.session;
+        break;
+      case 'new-token':
+        this.addressToken = e.token;
         break;
       case 'closed': {
         const info: CloseInfo = { errorCode: e.errorCode, reason: e.reason, isApplication: e.isApplication, byPeer: e.byPeer, idle: e.idle };

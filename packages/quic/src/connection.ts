@@ -170,6 +170,13 @@ export class Connection {
   /** 1-RTT key phases, once both 1-RTT secrets are known (RFC 9001 §6). */
   private keyUpdate: KeyUpdate | undefined;
   private keyUpdateRequested = false;
+  /** 0-RTT keys (RFC 9001 §4.6): the client writes with them, the server reads; both in the application space. */
+  private zeroRttWrite: PacketKeys | undefined;
+  private zeroRttRead: PacketKeys | undefined;
+  /** Client: the server's transport parameters remembered with the session (RFC 9000 §7.4.1). */
+  private rememberedParams: TransportParameters | undefined;
+  /** Client: whether the server accepted our 0-RTT (undefined until known). */
+  earlyDataAccepted: boolean | undefined;
   private readonly pendingStreamControl = new Set<number>();
 
   /** A client connection; the endpoint normally makes these (it also routes on the CIDs). */
@@ -212,6 +219,18 @@ export class Connection {
     this.config = config;
     this.resetTokenFor = tokenFor;
     if (!isServer && (config as ClientConfig).addressToken !== undefined) this.retryToken = (config as ClientConfig).addressToken!;
+    const session = isServer ? undefined : (config as ClientConfig).tls.session;
+    if (session !== undefined && (config as ClientConfig).tls.earlyData === true && session.maxEarlyData > 0) {
+      // RFC 9000 §7.4.1: 0-RTT runs under the limits the server gave on the connection the ticket came from.
+      try {
+        const tp = decodeTransportParameters(session.transportParameters, 'server');
+        this.rememberedParams = tp;
+        this.sendMaxData = tp.initialMaxData;
+        this.streams.setPeerLimits(tp);
+      } catch {
+        this.rememberedParams = undefined;
+      }
+    }
     this.tls = this.makeTls(ids.scid, ids.dcid);
     this.provider = this.tls.provider;
     const role = isServer ? 'server' : 'client';
@@ -252,7 +271,17 @@ export class Connection {
           : { initialScid: scid, grease: random.randomBytes(12) },
       ),
     );
-    return this.isServer ? new TlsServer({ ...(this.config as ServerConfig).tls, transportParameters: tp }) : new TlsClient({ ...(this.config as ClientConfig).tls, transportParameters: tp });
+    if (!this.isServer) return new TlsClient({ ...(this.config as ClientConfig).tls, transportParameters: tp });
+    const tls = (this.config as ServerConfig).tls;
+    const hook = tls.acceptEarlyData;
+    const ours = decodeTransportParameters(tp, 'server');
+    return new TlsServer({
+      ...tls,
+      transportParameters: tp,
+      // RFC 9000 §7.4.1: 0-RTT only if no limit went down since the ticket (its app data is our parameters then),
+      // and only if the application agrees.
+      acceptEarlyData: (req) => earlyParametersCompatible(req.ticketAppData, ours) && (hook?.(req) ?? true),
+    });
   }
 
   /**
@@ -477,8 +506,8 @@ export class Connection {
   private spaceOfType(type: number): SpaceId | -1 {
     if (type === PacketType.Initial) return SPACE_INITIAL;
     if (type === PacketType.Handshake) return SPACE_HANDSHAKE;
-    if (type === PacketType.OneRtt) return SPACE_APPLICATION;
-    return -1; // 0-RTT (a later issue), Retry, Version Negotiation
+    if (type === PacketType.OneRtt || type === PacketType.ZeroRtt) return SPACE_APPLICATION;
+    return -1; // Retry, Version Negotiation
   }
 
   private handlePacket(h: PacketHeader, now: number): void {
@@ -490,7 +519,9 @@ export class Connection {
     const spaceId = this.spaceOfType(h.type);
     if (spaceId === -1) return;
     const space = this.spaces[spaceId]!;
-    const keys = space.readKeys;
+    const zeroRtt = h.type === PacketType.ZeroRtt;
+    if (zeroRtt && this.isServer === false) return; // only clients send 0-RTT
+    const keys = zeroRtt ? this.zeroRttRead : space.readKeys;
     if (keys === undefined) return; // no keys (yet, or any more): dropped (RFC 9001 §4.9, §5.7)
     if (h.pnOffset + 20 > h.end) return; // too short to sample (RFC 9001 §5.4.2)
     keys.removeHeaderProtection(h.buf, h.offset, h.pnOffset);
@@ -499,7 +530,7 @@ export class Connection {
     const truncated = readUint(h.buf, h.pnOffset, pnLength);
     const pn = decodePacketNumber(space.acks.largest, truncated, pnLength);
     const payloadOffset = h.pnOffset + pnLength;
-    const ku = spaceId === SPACE_APPLICATION ? this.keyUpdate : undefined;
+    const ku = spaceId === SPACE_APPLICATION && !zeroRtt ? this.keyUpdate : undefined;
     let plainEnd: number;
     let which: 'current' | 'previous' | 'next' = 'current';
     if (ku !== undefined) {
@@ -888,7 +919,14 @@ export class Connection {
         }
         case 'secret': {
           const sid = LEVEL_SPACE[e.level];
-          if (sid === -1) break; // 0-RTT: a later issue
+          if (sid === -1) {
+            // 0-RTT (RFC 9001 §4.6.1): the client writes, the server reads, in the application space.
+            const keys = PacketKeys.fromSecret(this.provider, this.transport.version, e.suite, e.secret);
+            if (e.direction === 'write' && this.rememberedParams !== undefined) this.zeroRttWrite = keys;
+            if (e.direction === 'read') this.zeroRttRead = keys;
+            this.qlog?.event(this.lastNow, 'key_updated', { key_type: 'client_0rtt_secret', trigger: 'tls' });
+            break;
+          }
           const keys = PacketKeys.fromSecret(this.provider, this.transport.version, e.suite, e.secret);
           const sender = (e.direction === 'write') === this.isServer ? 'server' : 'client';
           this.qlog?.event(this.lastNow, 'key_updated', { key_type: `${sender}_${sid === SPACE_HANDSHAKE ? 'handshake' : '1rtt'}_secret`, trigger: 'tls' });
@@ -903,6 +941,12 @@ export class Connection {
         }
         case 'peer-transport-parameters':
           this.onPeerTransportParameters(e.data);
+          break;
+        case 'early-data':
+          if (!this.isServer) this.onEarlyDataDecision(e.accepted);
+          break;
+        case 'session-ticket':
+          this.emit({ type: 'session-ticket', session: e.session });
           break;
         case 'handshake-complete':
           this.handshakeComplete = true;
@@ -975,6 +1019,9 @@ export class Connection {
     if (this.handshakeConfirmed) return;
     this.handshakeConfirmed = true;
     this.recovery.handshakeConfirmed = true;
+    // RFC 9001 §4.9.3: 0-RTT keys are not needed once the handshake is confirmed (late 0-RTT packets are dropped;
+    // the client resends their data as 1-RTT once it sees them lost).
+    this.zeroRttRead = undefined;
     this.recovery.peerCompletedAddressValidation = true;
     // RFC 9001 §4.9.2: Handshake keys go once the handshake is confirmed.
     this.dropSpace(SPACE_HANDSHAKE);
@@ -1186,9 +1233,9 @@ export class Connection {
     let ackElicitingInitial = false;
     for (const spaceId of [SPACE_INITIAL, SPACE_HANDSHAKE, SPACE_APPLICATION] as const) {
       const sp = this.spaces[spaceId]!;
-      if (sp.writeKeys === undefined || sp.discarded) continue;
-      if (spaceId === SPACE_APPLICATION && !this.handshakeComplete && !this.isServer) continue;
-      const b = this.buildPacket(spaceId, out, pos, limit, now);
+      const zeroRtt = spaceId === SPACE_APPLICATION && !this.isServer && !this.handshakeComplete;
+      if (zeroRtt ? this.zeroRttWrite === undefined || this.earlyDataAccepted === false : sp.writeKeys === undefined || sp.discarded) continue;
+      const b = this.buildPacket(spaceId, out, pos, limit, now, zeroRtt);
       if (b === undefined) continue;
       built.push(b);
       pos = b.end;
@@ -1212,13 +1259,12 @@ export class Connection {
       pos = last.end;
     }
     for (const b of built) {
-      const sp = this.spaces[b.space]!;
-      sp.writeKeys!.protect(out, b.start, b.pnOffset, b.pnLength, b.pn, b.payloadEnd);
+      b.keys.protect(out, b.start, b.pnOffset, b.pnLength, b.pn, b.payloadEnd);
       // RFC 9002 §2: in flight when ack-eliciting or carrying PADDING.
       const inFlight = b.ackEliciting || b.padded;
       this.recovery.onPacketSent(b.space, new SentPacket(b.pn, now, b.end - b.start, b.ackEliciting, inFlight, this.appLimited, b.frames));
       this.packetsSent++;
-      if (b.space === SPACE_APPLICATION) this.keyUpdate?.onPacketSent(b.pn, b.hasAck);
+      if (b.space === SPACE_APPLICATION && !b.zeroRtt) this.keyUpdate?.onPacketSent(b.pn, b.hasAck);
       if (this.qlog !== undefined) this.qlogSent(b, now);
     }
     // Initial keys: a client discards them when it first sends a Handshake packet (RFC 9001 §4.9.1).
@@ -1276,19 +1322,23 @@ export class Connection {
     return this.isServer ? EMPTY : this.retryToken;
   }
 
-  private buildPacket(spaceId: SpaceId, out: Uint8Array, start: number, limit: number, now: number): Built | undefined {
+  private buildPacket(spaceId: SpaceId, out: Uint8Array, start: number, limit: number, now: number, zeroRtt = false): Built | undefined {
     const sp = this.spaces[spaceId]!;
-    const probe = sp.probesPending > 0;
-    const ackDue = sp.acks.ackPending && (sp.acks.ackDeadline <= now || probe);
+    const probe = sp.probesPending > 0 && !zeroRtt;
+    // 0-RTT packets carry no ACK (RFC 9000 §12.4) and only stream data and datagrams here.
+    const ackDue = !zeroRtt && sp.acks.ackPending && (sp.acks.ackDeadline <= now || probe);
     const cwndOpen = probe || this.recovery.bytesInFlight + this.transport.maxDatagramSize <= this.recovery.cc.window;
-    const wantData = cwndOpen && this.hasDataToSend(spaceId);
+    const wantData = cwndOpen && (zeroRtt ? this.hasEarlyData() : this.hasDataToSend(spaceId));
     if (!ackDue && !wantData && !probe) return undefined;
+    const keys = zeroRtt ? this.zeroRttWrite! : sp.writeKeys!;
     const w = this.writer.reset(out, start, limit);
     const dcid = this.peerCids.current.cid;
     const pn = sp.nextPn;
     const pnLength = packetNumberLength(pn, this.recovery.largestAcked(spaceId));
     let lengthOffset = -1;
-    if (spaceId === SPACE_APPLICATION) {
+    if (zeroRtt) {
+      lengthOffset = writeLongHeader(w, this.transport.version, PacketType.ZeroRtt, dcid, this.localCids.issued[0]!.cid, null, pnLength, truncatePacketNumber(pn, pnLength), 0);
+    } else if (spaceId === SPACE_APPLICATION) {
       writeShortHeader(w, dcid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength), this.quicBit(pn));
     } else {
       const type = SPACE_PACKET_TYPE[spaceId];
@@ -1303,7 +1353,7 @@ export class Connection {
     let ackEliciting = false;
     let hasAck = false;
     // ACK first (always allowed, even when congestion limited).
-    if (sp.acks.ackPending) {
+    if (sp.acks.ackPending && !zeroRtt) {
       const delay = spaceId === SPACE_APPLICATION ? sp.acks.ackDelayField(now, this.transport.ackDelayExponent) : 0;
       const size = ackFrameSize(delay, sp.acks.ranges, null);
       if (size <= w.remaining) {
@@ -1313,7 +1363,9 @@ export class Connection {
         hasAck = true;
       }
     }
-    if (cwndOpen) {
+    if (cwndOpen && zeroRtt) {
+      if (this.writeStreamFrames(w, frames)) ackEliciting = true;
+    } else if (cwndOpen) {
       if (spaceId === SPACE_APPLICATION) {
         if (this.writeControlFrames(w, frames)) ackEliciting = true;
       }
@@ -1353,7 +1405,28 @@ export class Connection {
     if (lengthOffset >= 0) patchVarint2(out, lengthOffset, end - lengthOffset - 2);
     sp.nextPn++;
     this.appLimited = !this.hasDataToSend(spaceId) && this.recovery.bytesInFlight < this.recovery.cc.window / 2;
-    return { space: spaceId, start, pnOffset, pnLength, pn, payloadStart, payloadEnd, end, lengthOffset, frames, ackEliciting, hasAck, padded, size: end - start, frameBytes: payloadEnd - payloadStart };
+    return { space: spaceId, keys, zeroRtt, start, pnOffset, pnLength, pn, payloadStart, payloadEnd, end, lengthOffset, frames, ackEliciting, hasAck, padded, size: end - start, frameBytes: payloadEnd - payloadStart };
+  }
+
+  /** Stream data a client may send as 0-RTT (new or lost). */
+  private hasEarlyData(): boolean {
+    for (const id of this.sendQueue) {
+      const s = this.streams.send.get(id);
+      if (s !== undefined && s.hasData() && (s.hasLostData() || s.sentOffset >= s.writeOffset || this.sendDataUsed < this.sendMaxData)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Client: the server's decision on our 0-RTT. Rejected, everything sent as 0-RTT counts as lost and is sent
+   * again as 1-RTT under the limits of this connection's transport parameters (RFC 9000 §7.4.1; RFC 9001 §4.6.2).
+   */
+  private onEarlyDataDecision(accepted: boolean): void {
+    this.earlyDataAccepted = accepted;
+    this.zeroRttWrite = undefined;
+    if (accepted) return;
+    // The bytes stay counted against connection flow control: the server counts them when they arrive again.
+    for (const p of this.recovery.resetForRetry(SPACE_APPLICATION)) this.onPacketLost(SPACE_APPLICATION, p.frames);
   }
 
   private hasDataToSend(spaceId: SpaceId): boolean {
@@ -1522,6 +1595,8 @@ export class Connection {
 
 interface Built {
   space: SpaceId;
+  keys: PacketKeys;
+  zeroRtt: boolean;
   start: number;
   pnOffset: number;
   pnLength: number;
@@ -1539,6 +1614,26 @@ interface Built {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** RFC 9000 §7.4.1: the parameters a 0-RTT client relies on must not have gone down since the ticket. */
+function earlyParametersCompatible(ticketAppData: Uint8Array, now: TransportParameters): boolean {
+  let then: TransportParameters;
+  try {
+    then = decodeTransportParameters(ticketAppData, 'server');
+  } catch {
+    return false;
+  }
+  return (
+    now.initialMaxData >= then.initialMaxData &&
+    now.initialMaxStreamDataBidiLocal >= then.initialMaxStreamDataBidiLocal &&
+    now.initialMaxStreamDataBidiRemote >= then.initialMaxStreamDataBidiRemote &&
+    now.initialMaxStreamDataUni >= then.initialMaxStreamDataUni &&
+    now.initialMaxStreamsBidi >= then.initialMaxStreamsBidi &&
+    now.initialMaxStreamsUni >= then.initialMaxStreamsUni &&
+    now.activeConnectionIdLimit >= then.activeConnectionIdLimit &&
+    (then.maxDatagramFrameSize === undefined || (now.maxDatagramFrameSize ?? 0) >= then.maxDatagramFrameSize)
+  );
+}
 
 /** qlog frame_type names of SentFrame kinds (see sent-frames.ts). */
 const SF_NAMES: Record<number, string> = {

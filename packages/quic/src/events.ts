@@ -1,5 +1,7 @@
 // What a connection tells the application (aioquic's events, quinn's Event): small typed records.
 
+import type { ClientSession } from '@gquic/tls';
+
 export type ConnectionEvent =
   | { type: 'handshake-done'; alpn: string; resumed: boolean }
   /** The peer opened a stream. */
@@ -14,6 +16,8 @@ export type ConnectionEvent =
   | { type: 'stream-stopped'; streamId: number; errorCode: number | bigint }
   /** DATAGRAMs (RFC 9221) are waiting in the receive queue: read them with readDatagram(). */
   | { type: 'datagrams-readable' }
+  /** Client: a session ticket to resume with later (ClientConfig.tls.session), with 0-RTT if it allows. */
+  | { type: 'session-ticket'; session: ClientSession }
   /** Client: the server gave a NEW_TOKEN token to present on the next connection (ClientConfig.addressToken). */
   | { type: 'new-token'; token: Uint8Array }
   /** Our side may open more streams again. */

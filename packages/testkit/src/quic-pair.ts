@@ -14,6 +14,9 @@ export interface QuicPairOptions extends SimOptions {
   server?: Omit<ServerConfig, 'tls' | 'transport'>;
   /** Client options beyond TLS and transport (addressToken). */
   client?: Omit<ClientConfig, 'tls' | 'transport'>;
+  /** Extra TLS options (sessions, 0-RTT, ticket keys...). */
+  clientTls?: Partial<ClientConfig['tls']>;
+  serverTls?: Partial<ServerConfig['tls']>;
   clientTransport?: Partial<TransportConfig>;
   serverTransport?: Partial<TransportConfig>;
   provider?: CryptoProvider;
@@ -40,11 +43,15 @@ export class QuicPair {
     let p = pkiCache.get(provider);
     if (p === undefined) pkiCache.set(provider, (p = makePki(provider)));
     const serverConfig: ServerConfig = {
-      tls: { provider, alpn: ['gquic-test'], certificateChain: p.leaf.chain, privateKey: p.leaf.key },
+      tls: { provider, alpn: ['gquic-test'], certificateChain: p.leaf.chain, privateKey: p.leaf.key, ...opts.serverTls },
       transport: { ...opts.transport, ...opts.serverTransport },
       ...opts.server,
     };
-    const clientConfig: ClientConfig = { tls: { provider, alpn: ['gquic-test'], serverName: 'localhost', ca: p.pki.roots }, transport: { ...opts.transport, ...opts.clientTransport }, ...opts.client };
+    const clientConfig: ClientConfig = {
+      tls: { provider, alpn: ['gquic-test'], serverName: 'localhost', ca: p.pki.roots, ...opts.clientTls },
+      transport: { ...opts.transport, ...opts.clientTransport },
+      ...opts.client,
+    };
     this.serverConfig = serverConfig;
     this.server = new Endpoint(serverConfig);
     this.client = new Endpoint(undefined, { ...opts.transport, ...opts.clientTransport });
