@@ -20,7 +20,7 @@ export interface TransportConfig {
   idleTimeoutMs: number;
   /** The largest UDP payload we accept (max_udp_payload_size). */
   maxUdpPayloadSize: number;
-  /** The datagram size we send (until PMTU discovery, a later issue, raises it). */
+  /** The datagram size we start with (PMTU discovery raises it). */
   maxDatagramSize: number;
   /** Connection receive window; grows up to maxConnectionWindow when the application reads fast. */
   connectionWindow: number;
@@ -57,6 +57,10 @@ export interface TransportConfig {
   greaseQuicBit: boolean;
   /** RFC 9000 §18.1: send a reserved transport parameter (31 * N + 27) so peers exercise ignoring it. */
   greaseTransportParameters: boolean;
+  /** DPLPMTUD (RFC 8899): probe for datagrams larger than 1200 bytes, up to pmtuMax (and the peer's limit). */
+  pmtuDiscovery: boolean;
+  /** The largest datagram we probe for: 1452 fits IPv4 over a 1500-byte Ethernet MTU with common tunnels. */
+  pmtuMax: number;
 }
 
 export const DEFAULT_TRANSPORT: TransportConfig = {
@@ -86,6 +90,8 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   statelessResetKey: undefined,
   greaseQuicBit: true,
   greaseTransportParameters: true,
+  pmtuDiscovery: true,
+  pmtuMax: 1452,
 };
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;

@@ -46,6 +46,7 @@ import { LocalCids, PeerCids } from './cid-state.js';
 import { DEFAULT_TRANSPORT, localTransportParameters, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
 import type { ConnectionEvent } from './events.js';
 import { KeyUpdate } from './key-update.js';
+import { MtuDiscovery } from './mtu-discovery.js';
 import { STATELESS_RESET_TOKEN_LENGTH, statelessResetToken } from './stateless-reset.js';
 import { PacketSpace } from './packet-space.js';
 import { QLOG_PACKET_TYPES, QlogTrace, hex, qlogFrame } from './qlog.js';
@@ -167,6 +168,8 @@ export class Connection {
   private readonly qlog: QlogTrace | undefined;
   private qlogFrames: Array<Record<string, unknown>> | undefined;
   private lastMetrics = '';
+  /** DPLPMTUD state: `mtu.current` is the datagram size in use. */
+  readonly mtu: MtuDiscovery;
   /** 1-RTT key phases, once both 1-RTT secrets are known (RFC 9001 §6). */
   private keyUpdate: KeyUpdate | undefined;
   private keyUpdateRequested = false;
@@ -194,6 +197,8 @@ export class Connection {
     this.addressValidated = !isServer || ids.addressValidated === true;
     this.serverRetryScid = ids.retryScid;
     this.newTokenPending = ids.newToken;
+    this.mtu = new MtuDiscovery(transport.pmtuDiscovery ? Math.max(transport.pmtuMax, transport.maxDatagramSize) : transport.maxDatagramSize);
+    this.mtu.current = transport.maxDatagramSize;
     const cc = transport.congestionController(transport.maxDatagramSize);
     this.recovery = new LossDetection<SentFrames>(cc);
     this.recovery.peerCompletedAddressValidation = isServer; // RFC 9002 §6.2.2.1: servers never need the anti-deadlock probe
@@ -741,7 +746,8 @@ export class Connection {
     const peer = this.peerParams?.maxDatagramFrameSize;
     if (peer === undefined || peer === 0) return 0;
     // One short-header packet: header (1 + DCID + 4-byte pn), the frame's type and length, the AEAD tag.
-    const room = this.transport.maxDatagramSize - (1 + this.peerCids.current.cid.length + 4) - AEAD_TAG - 1 - 2;
+    // Datagrams must fit the base size: the path's size may fall back to it at any time.
+    const room = Math.min(this.mtu.current, MIN_INITIAL_DATAGRAM) - (1 + this.peerCids.current.cid.length + 4) - AEAD_TAG - 1 - 2;
     return Math.max(0, Math.min(peer - 1 - 2, room));
   }
 
@@ -771,8 +777,12 @@ export class Connection {
     if (spaceId === SPACE_APPLICATION) this.keyUpdate?.onAckReceived(ranges[0]!);
     // RFC 9002 §6.2.2.1 / A.6: a client knows the server validated its address once a Handshake packet is ACKed.
     if (!this.isServer && spaceId === SPACE_HANDSHAKE) this.recovery.peerCompletedAddressValidation = true;
-    for (const p of out.acked) this.onPacketAcked(spaceId, p.frames);
+    for (const p of out.acked) {
+      this.onPacketAcked(spaceId, p.frames);
+      if (spaceId === SPACE_APPLICATION) this.mtuOnPacket(p.size, p.mtuProbe, false, now);
+    }
     for (const p of out.lost) {
+      if (spaceId === SPACE_APPLICATION) this.mtuOnPacket(p.size, p.mtuProbe, true, now);
       this.qlog?.event(now, 'packet_lost', { header: { packet_type: QLOG_PACKET_TYPES[spaceId], packet_number: p.pn }, trigger: 'reordering_threshold' });
       this.onPacketLost(spaceId, p.frames);
     }
@@ -981,6 +991,7 @@ export class Connection {
       if (!ok) throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'retry_source_connection_id does not match');
     }
     this.peerParams = tp;
+    this.mtu.limit(tp.maxUdpPayloadSize);
     this.sendMaxData = tp.initialMaxData;
     this.streams.setPeerLimits(tp);
     this.recovery.maxAckDelayUs = tp.maxAckDelay * 1000;
@@ -1143,6 +1154,7 @@ export class Connection {
       const out = this.recovery.onTimeout(now);
       if (out.kind === 'loss') {
         for (const p of out.lost) {
+          if (out.space === SPACE_APPLICATION) this.mtuOnPacket(p.size, p.mtuProbe, true, now);
           this.qlog?.event(now, 'packet_lost', { header: { packet_type: QLOG_PACKET_TYPES[out.space], packet_number: p.pn }, trigger: 'time_threshold' });
           this.onPacketLost(out.space, p.frames);
         }
@@ -1153,6 +1165,11 @@ export class Connection {
   /** RFC 9002 §6.2.4: send one or two ack-eliciting probes, with data that is unacknowledged if possible. */
   private onPto(spaceId: SpaceId): void {
     const sp = this.spaces[spaceId]!;
+    // Two PTOs in a row with datagrams above the base size: perhaps a PMTU black hole (RFC 8899 §4.3).
+    if (spaceId === SPACE_APPLICATION && this.recovery.ptoCount >= 2 && this.mtu.onRepeatedTimeouts(this.lastNow)) {
+      this.recovery.cc.onMtuUpdate(this.mtu.current);
+      this.qlog?.event(this.lastNow, 'mtu_updated', { new: this.mtu.current, done: false });
+    }
     if (sp.writeKeys === undefined) {
       // Client anti-deadlock with no keys for the space: probe in the best one we have.
       const fallback = this.spaces[SPACE_HANDSHAKE]!.writeKeys !== undefined ? SPACE_HANDSHAKE : SPACE_INITIAL;
@@ -1217,7 +1234,9 @@ export class Connection {
         return this.sendClose(out);
       }
     }
-    let limit = Math.min(out.length, this.transport.maxDatagramSize);
+    let limit = Math.min(out.length, this.mtu.current);
+    const probe = this.mtuProbe(now, out);
+    if (probe > 0) return probe;
     if (this.isServer && !this.addressValidated) {
       // RFC 9000 §8.1: three times what was received before the client's address is validated.
       const allowance = AMPLIFICATION_FACTOR * this.bytesReceivedUnvalidated - this.bytesSentUnvalidated;
@@ -1300,9 +1319,54 @@ export class Connection {
     this.qlog!.event(now, 'packet_sent', { header: { packet_type: QLOG_PACKET_TYPES[b.space], packet_number: b.pn }, raw: { length: b.end - b.start }, frames });
   }
 
+  /**
+   * RFC 9000 §14.4 / RFC 8899: a PMTU probe — one 1-RTT packet of PING and PADDING of the size being tried — when
+   * one is due and the congestion window has room. Returns its length, or 0.
+   */
+  private mtuProbe(now: number, out: Uint8Array): number {
+    if (!this.handshakeConfirmed || this.state !== 'established' || !this.transport.pmtuDiscovery) return 0;
+    const size = this.mtu.probeSize(now);
+    if (size === 0 || size > out.length || this.recovery.bytesInFlight + size > this.recovery.cc.window) return 0;
+    const sp = this.spaces[SPACE_APPLICATION]!;
+    const keys = sp.writeKeys;
+    if (keys === undefined) return 0;
+    const w = this.writer.reset(out, 0, size);
+    const pn = sp.nextPn++;
+    const pnLength = packetNumberLength(pn, this.recovery.largestAcked(SPACE_APPLICATION));
+    writeShortHeader(w, this.peerCids.current.cid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength), this.quicBit(pn));
+    const pnOffset = w.pos - pnLength;
+    writeFrame(w, { type: 'ping' });
+    const payloadEnd = size - AEAD_TAG;
+    out.fill(0, w.pos, payloadEnd); // PADDING
+    keys.protect(out, 0, pnOffset, pnLength, pn, payloadEnd);
+    this.recovery.onPacketSent(SPACE_APPLICATION, new SentPacket(pn, now, size, true, true, false, [], true));
+    this.keyUpdate?.onPacketSent(pn, false);
+    this.mtu.onProbeSent(size);
+    this.packetsSent++;
+    this.bytesSent += size;
+    this.qlog?.event(now, 'packet_sent', { header: { packet_type: '1RTT', packet_number: pn }, raw: { length: size }, frames: [{ frame_type: 'ping' }, { frame_type: 'padding' }], is_mtu_probe_packet: true });
+    return size;
+  }
+
+  /** PMTU bookkeeping for an acknowledged or lost packet. */
+  private mtuOnPacket(size: number, probe: boolean, lost: boolean, now: number): void {
+    if (probe) {
+      if (lost) this.mtu.onProbeLost(size);
+      else if (this.mtu.onProbeAcked(size, now)) {
+        this.recovery.cc.onMtuUpdate(this.mtu.current);
+        this.qlog?.event(now, 'mtu_updated', { new: this.mtu.current, done: false });
+      }
+      return;
+    }
+    if (this.mtu.onPacket(size, lost, now)) {
+      this.recovery.cc.onMtuUpdate(this.mtu.current);
+      this.qlog?.event(now, 'mtu_updated', { new: this.mtu.current, done: false });
+    }
+  }
+
   /** Convenience: the next datagram as a fresh array, or null. */
   send(now: number): Uint8Array | null {
-    const buf = new Uint8Array(this.transport.maxDatagramSize);
+    const buf = new Uint8Array(Math.max(this.mtu.current, this.transport.pmtuMax));
     const n = this.pollTransmit(now, buf);
     return n === 0 ? null : buf.subarray(0, n);
   }
@@ -1327,7 +1391,7 @@ export class Connection {
     const probe = sp.probesPending > 0 && !zeroRtt;
     // 0-RTT packets carry no ACK (RFC 9000 §12.4) and only stream data and datagrams here.
     const ackDue = !zeroRtt && sp.acks.ackPending && (sp.acks.ackDeadline <= now || probe);
-    const cwndOpen = probe || this.recovery.bytesInFlight + this.transport.maxDatagramSize <= this.recovery.cc.window;
+    const cwndOpen = probe || this.recovery.bytesInFlight + this.mtu.current <= this.recovery.cc.window;
     const wantData = cwndOpen && (zeroRtt ? this.hasEarlyData() : this.hasDataToSend(spaceId));
     if (!ackDue && !wantData && !probe) return undefined;
     const keys = zeroRtt ? this.zeroRttWrite! : sp.writeKeys!;
@@ -1562,7 +1626,7 @@ export class Connection {
     if (!this.closeSendPending || this.closeFrame === undefined) return 0;
     this.closeSendPending = false;
     let pos = 0;
-    const limit = Math.min(out.length, this.transport.maxDatagramSize);
+    const limit = Math.min(out.length, this.mtu.current);
     for (const spaceId of [SPACE_INITIAL, SPACE_HANDSHAKE, SPACE_APPLICATION] as const) {
       const sp = this.spaces[spaceId]!;
       if (sp.writeKeys === undefined || sp.discarded) continue;

@@ -10,3 +10,4 @@ export * from './streams/stream-map.js';
 export * from './qlog.js';
 export * from './key-update.js';
 export * from './address-token.js';
+export * from './mtu-discovery.js';

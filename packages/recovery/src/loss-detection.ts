@@ -220,10 +220,12 @@ export class LossDetection<F = unknown> {
   private onPacketsLost(s: SpaceState<F>, lost: Array<SentPacket<F>>, now: number): void {
     let newestLostSent = Number.NEGATIVE_INFINITY;
     for (const p of lost) {
-      this.packetsLost++;
+      if (!p.mtuProbe) this.packetsLost++;
       if (!p.inFlight) continue;
-      this.bytesLost += p.size;
       this.removeFromFlight(s, p);
+      // RFC 9000 §14.4 / RFC 8899 §3: a lost PMTU probe says nothing about congestion.
+      if (p.mtuProbe) continue;
+      this.bytesLost += p.size;
       this.cc.onPacketLost(now, p.timeSent, p.size);
       newestLostSent = Math.max(newestLostSent, p.timeSent);
     }
@@ -244,6 +246,7 @@ export class LossDetection<F = unknown> {
     let runStart: SentPacket<F> | undefined;
     let prevPn = -2;
     for (const p of lost) {
+      if (p.mtuProbe) continue;
       if (p.timeSent <= this.firstRttSampleAt || !p.ackEliciting) {
         runStart = undefined;
         prevPn = p.pn;

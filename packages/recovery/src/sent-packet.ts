@@ -20,5 +20,7 @@ export class SentPacket<F = unknown> {
     /** Sent while the application, not the congestion window, limited sending (§7.8). */
     readonly appLimited: boolean,
     readonly frames: F,
+    /** A PMTU probe (RFC 9000 §14.4): its loss is not a congestion signal. */
+    readonly mtuProbe = false,
   ) {}
 }

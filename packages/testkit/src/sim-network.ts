@@ -21,6 +21,8 @@ export interface LinkConfig {
   duplicate?: number;
   /** One random byte of the datagram is flipped. */
   corrupt?: number;
+  /** Datagrams larger than this are dropped (a path MTU, as UDP payload bytes). */
+  mtu?: number;
   /** Drops packets for which this returns true (scripted loss), after the random effects. */
   drop?: (datagram: Uint8Array, index: number) => boolean;
 }
@@ -74,7 +76,7 @@ class Link {
     const txEnd = txStart + (bw === Number.POSITIVE_INFINITY ? 0 : (d.length * 8 * 1e6) / bw);
     this.busyUntil = txEnd;
     this.queued.push(txEnd);
-    if (this.rand() < (c.loss ?? 0) || (c.drop?.(d, index) ?? false)) {
+    if (this.rand() < (c.loss ?? 0) || (c.drop?.(d, index) ?? false) || d.length > (c.mtu ?? Number.POSITIVE_INFINITY)) {
       this.stats.dropped++;
       return [];
     }
