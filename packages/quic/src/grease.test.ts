@@ -2,25 +2,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { decodeTransportParameters, isReservedTransportParameterId } from '@gquic/wire';
-import { QuicPair, patternBytes } from '@gquic/testkit';
+import { QuicPair, patternBytes, sendOneWay } from '@gquic/testkit';
 
 function transfer(p: QuicPair, n: number): boolean {
-  const id = p.conn.openStream(true)!;
-  const data = patternBytes(n, 2);
-  let written = 0;
-  let got = 0;
-  let fin = false;
-  return p.run(
-    () => fin && got === n,
-    30_000_000,
-    () => {
-      if (written < n) written += p.conn.streamWrite(id, data.subarray(written), true);
-      for (let r = p.serverConn?.streamRead(id, 1 << 20, p.now) ?? null; r !== null; r = p.serverConn!.streamRead(id, 1 << 20, p.now)) {
-        got += r.data.length;
-        if (r.fin) fin = true;
-      }
-    },
-  );
+  return sendOneWay(p, patternBytes(n, 2)).done;
 }
 
 describe('greasing', () => {

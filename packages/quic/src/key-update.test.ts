@@ -3,32 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { OneRttKeys, PacketKeys, TLS_AES_128_GCM_SHA256, nodeProvider } from '@gquic/crypto';
 import { QUIC_V1, TransportErrorCode } from '@gquic/wire';
-import { QuicPair, patternBytes } from '@gquic/testkit';
+import { QuicPair, patternBytes, sendOneWay } from '@gquic/testkit';
 import { KeyUpdate } from './key-update.js';
 
 const MS = 1000;
 
 function transfer(p: QuicPair, size: number, during?: () => void): boolean {
-  const id = p.conn.openStream(true)!;
   const data = patternBytes(size, 11);
-  let written = 0;
-  const got: Uint8Array[] = [];
-  let fin = false;
-  const ok = p.run(
-    () => fin,
-    120_000_000,
-    () => {
-      if (written < data.length) written += p.conn.streamWrite(id, data.subarray(written), true);
-      during?.();
-      const s = p.serverConn;
-      if (s === undefined) return;
-      for (let r = s.streamRead(id, 1 << 20, p.now); r !== null; r = s.streamRead(id, 1 << 20, p.now)) {
-        got.push(r.data);
-        if (r.fin) fin = true;
-      }
-    },
-  );
-  return ok && Buffer.concat(got).equals(data);
+  const r = sendOneWay(p, data, { maxUs: 120_000_000, ...(during !== undefined ? { during } : {}) });
+  return r.done && r.received.equals(data);
 }
 
 describe('key update (RFC 9001 §6)', () => {

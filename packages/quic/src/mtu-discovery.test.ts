@@ -1,29 +1,15 @@
 // DPLPMTUD (RFC 8899 via RFC 9000 §14.3) on the simulated network.
 
 import { describe, expect, it } from 'vitest';
-import { QuicPair, patternBytes } from '@gquic/testkit';
+import { QuicPair, patternBytes, sendOneWay } from '@gquic/testkit';
 import { MtuDiscovery } from './mtu-discovery.js';
 
 const MS = 1000;
 
-function transfer(p: QuicPair, n: number, maxUs = 60_000_000): boolean {
-  const id = p.conn.openStream(true)!;
+function transfer(p: QuicPair, n: number): boolean {
   const data = patternBytes(n, 6);
-  let written = 0;
-  const got: Uint8Array[] = [];
-  let fin = false;
-  const ok = p.run(
-    () => fin,
-    maxUs,
-    () => {
-      if (written < n) written += p.conn.streamWrite(id, data.subarray(written), true);
-      for (let r = p.serverConn?.streamRead(id, 1 << 20, p.now) ?? null; r !== null; r = p.serverConn!.streamRead(id, 1 << 20, p.now)) {
-        got.push(r.data);
-        if (r.fin) fin = true;
-      }
-    },
-  );
-  return ok && Buffer.concat(got).equals(data);
+  const r = sendOneWay(p, data);
+  return r.done && r.received.equals(data);
 }
 
 describe('PMTU discovery', () => {

@@ -4,36 +4,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TransportErrorCode } from '@gquic/wire';
-import { QuicPair, patternBytes, runs, seed } from '@gquic/testkit';
+import { QuicPair, patternBytes, runs, seed, sendOneWay } from '@gquic/testkit';
 import type { Connection } from './connection.js';
 
 const MS = 1000;
 
-/** Sends `data` client → server on a new bidirectional stream; returns what the server read and whether FIN came. */
 function transfer(p: QuicPair, data: Uint8Array, maxUs: number, chunk = 65536): { received: Buffer; done: boolean } {
-  const id = p.conn.openStream(true)!;
-  let written = 0;
-  const got: Uint8Array[] = [];
-  let fin = false;
-  const done = p.run(
-    () => fin,
-    maxUs,
-    () => {
-      while (written < data.length) {
-        const end = Math.min(data.length, written + chunk);
-        const n = p.conn.streamWrite(id, data.subarray(written, end), end === data.length);
-        written += n;
-        if (n < end - written + n) break;
-      }
-      const s = p.serverConn;
-      if (s === undefined) return;
-      for (let r = s.streamRead(id, 1 << 20, p.now); r !== null; r = s.streamRead(id, 1 << 20, p.now)) {
-        got.push(r.data);
-        if (r.fin) fin = true;
-      }
-    },
-  );
-  return { received: Buffer.concat(got), done };
+  return sendOneWay(p, data, { maxUs, chunk });
 }
 
 describe('handshake under loss', () => {

@@ -108,3 +108,35 @@ export function patternBytes(n: number, seed = 1): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Sends `data` client → server on a new bidirectional stream (FIN at the end), running the pair until the server
+ * has read it all or `maxUs` passed. `during` runs at every step (e.g. to ask for a key update).
+ */
+export function sendOneWay(p: QuicPair, data: Uint8Array, opts: { maxUs?: number; chunk?: number; during?: () => void } = {}): { done: boolean; received: Buffer } {
+  const id = p.conn.openStream(true)!;
+  const chunk = opts.chunk ?? data.length;
+  let written = 0;
+  const got: Uint8Array[] = [];
+  let fin = false;
+  const done = p.run(
+    () => fin,
+    opts.maxUs ?? 60_000_000,
+    () => {
+      while (written < data.length) {
+        const end = Math.min(data.length, written + chunk);
+        const n = p.conn.streamWrite(id, data.subarray(written, end), end === data.length);
+        written += n;
+        if (n < end - (written - n)) break;
+      }
+      opts.during?.();
+      const s = p.serverConn;
+      if (s === undefined) return;
+      for (let r = s.streamRead(id, 1 << 20, p.now); r !== null; r = s.streamRead(id, 1 << 20, p.now)) {
+        got.push(r.data);
+        if (r.fin) fin = true;
+      }
+    },
+  );
+  return { done, received: Buffer.concat(got) };
+}
