@@ -26,6 +26,7 @@ import {
   decodeTransportParameters,
   encodeTransportParameters,
   isAckEliciting,
+  isProbingFrame,
   packetNumberLength,
   parsePacketHeader,
   patchVarint2,
@@ -439,8 +440,11 @@ export class Connection {
    * A UDP datagram for this connection. Header protection is removed and payloads decrypted in place: the
    * buffer is ours until this returns. Never throws for network input: errors close the connection.
    */
-  handleDatagram(datagram: Uint8Array, now: number): void {
+  handleDatagram(datagram: Uint8Array, now: number, from?: PathAddress): void {
     if (this.state === 'closed') return;
+    this.datagramPath = from;
+    if (from !== undefined && this.path === undefined) this.path = { addr: from, validated: true, received: 0, sent: 0, challenge: undefined, challengeDeadline: Infinity };
+    if (from !== undefined && this.path !== undefined && samePath(from, this.path.addr)) this.path.received += datagram.length;
     this.bytesReceived += datagram.length;
     if (!this.addressValidated) this.bytesReceivedUnvalidated += datagram.length;
     let offset = 0;
@@ -593,6 +597,8 @@ export class Connection {
       this.logMetrics(now);
     }
     if (this.spaces[spaceId]!.discarded) return;
+    // RFC 9000 §9.3: a non-probing packet with the highest packet number from a new address moves the peer there.
+    if (spaceId === SPACE_APPLICATION && this.nonProbing && pn > space.acks.largest) this.maybeMigrate(now);
     space.acks.onPacketReceived(pn, ackEliciting, now, this.transport.maxAckDelayMs * 1000);
     // §10.1: receiving a packet restarts the idle timer.
     this.ackElicitingSentSinceRecv = false;
@@ -604,6 +610,7 @@ export class Connection {
     const r = this.reader.reset(h.buf, start, end);
     const packetType = h.type as PacketType;
     let ackEliciting = false;
+    this.nonProbing = false;
     while (r.remaining > 0) {
       const frameStart = r.pos;
       const f = readFrame(r);
@@ -612,6 +619,7 @@ export class Connection {
       checkFrameAllowed(type, packetType);
       this.qlogFrames?.push(qlogFrame(f));
       if (isAckEliciting(type)) ackEliciting = true;
+      if (!isProbingFrame(type)) this.nonProbing = true;
       this.handleFrame(spaceId, f, type, h, now);
       if (this.isDrainingOrClosed || this.spaces[spaceId]!.discarded) break;
     }
@@ -703,10 +711,12 @@ export class Connection {
         this.localCids.fill(this.cidLimit());
         return;
       case 'path_challenge':
-        this.pathResponses.push(f.data.slice());
+        // §8.2.2: answer every challenge (on the current path; with one peer address in use that is where it came).
+        if (this.pathResponses.length < 8) this.pathResponses.push(f.data.slice());
         return;
       case 'path_response':
-        return; // path validation: a later issue
+        this.onPathResponse(f.data, now);
+        return;
       case 'connection_close':
         this.onPeerClose(f.errorCode, f.isApplication, f.reason, now);
         return;
@@ -720,6 +730,61 @@ export class Connection {
   }
 
   private readonly pathResponses: Uint8Array[] = [];
+
+  // Paths (RFC 9000 §8.2, §9). Addresses are opaque to the core; the endpoint compares and sends to them.
+  /** The peer's current address and whether it is validated; the previous one, to fall back to. */
+  private path: PathState | undefined;
+  private previousPath: PathState | undefined;
+  private datagramPath: PathAddress | undefined;
+  private nonProbing = false;
+  /** Migrations followed (stats). */
+  migrations = 0;
+
+  /** Where to send: the peer's current address (undefined before the first datagram). */
+  get peerAddress(): PathAddress | undefined {
+    return this.path?.addr;
+  }
+
+  /**
+   * Server side of migration and NAT rebinding (§9.3): the peer now sends from another address. Validate it with
+   * PATH_CHALLENGE (with the 3x amplification limit on it until then), reset congestion control and RTT unless
+   * only the port changed (§9.4), and keep the old path to return to if validation fails.
+   */
+  private maybeMigrate(now: number): void {
+    const from = this.datagramPath;
+    if (from === undefined || this.path === undefined || samePath(from, this.path.addr) || !this.isServer || !this.handshakeConfirmed) return;
+    const portOnly = from.address === this.path.addr.address;
+    this.previousPath = this.path.validated ? this.path : this.previousPath;
+    this.path = { addr: from, validated: false, received: 0, sent: 0, challenge: this.provider.randomBytes(8), challengeDeadline: now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs) };
+    this.pathChallengePending = true;
+    this.migrations++;
+    if (!portOnly) this.recovery.resetPath(this.transport.congestionController(this.mtu.current));
+    this.qlog?.event(now, 'migration_state_updated', { new: 'started' });
+  }
+
+  private onPathResponse(data: Uint8Array, now: number): void {
+    const p = this.path;
+    if (p === undefined || p.challenge === undefined || !equalBytes(p.challenge, data)) return;
+    p.validated = true;
+    p.challenge = undefined;
+    p.challengeDeadline = Number.POSITIVE_INFINITY;
+    this.previousPath = undefined;
+    this.qlog?.event(now, 'migration_state_updated', { new: 'complete' });
+  }
+
+  /** §8.2.4: validation failed — back to the previous validated path, or give up. */
+  private onPathValidationTimeout(now: number): void {
+    const prev = this.previousPath;
+    if (prev !== undefined) {
+      this.path = prev;
+      this.previousPath = undefined;
+      return;
+    }
+    this.closeEvent = { type: 'closed', errorCode: TransportErrorCode.NO_VIABLE_PATH, isApplication: false, reason: 'path validation failed', byPeer: false, idle: false };
+    this.enterClosing({ type: 'connection_close', isApplication: false, errorCode: TransportErrorCode.NO_VIABLE_PATH, frameType: 0, reason: 'path validation failed' }, now);
+  }
+
+  private pathChallengePending = false;
 
   // RFC 9221 DATAGRAM: bounded queues, drop-oldest, never retransmitted.
   private readonly datagramsOut: Uint8Array[] = [];
@@ -1128,7 +1193,12 @@ export class Connection {
   timeout(): number {
     if (this.state === 'closed') return Number.POSITIVE_INFINITY;
     if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
-    let t = Math.min(this.idleDeadline, this.recovery.deadline(this.lastNow), this.keyUpdate?.keys.previousDiscardAt ?? Number.POSITIVE_INFINITY);
+    let t = Math.min(
+      this.idleDeadline,
+      this.recovery.deadline(this.lastNow),
+      this.keyUpdate?.keys.previousDiscardAt ?? Number.POSITIVE_INFINITY,
+      this.path?.challengeDeadline ?? Number.POSITIVE_INFINITY,
+    );
     for (const sp of this.spaces) if (!sp.discarded && sp.acks.ackPending) t = Math.min(t, sp.acks.ackDeadline);
     return t;
   }
@@ -1147,6 +1217,11 @@ export class Connection {
       this.closeEvent = { type: 'closed', errorCode: 0, isApplication: false, reason: 'idle timeout', byPeer: false, idle: true };
       this.finishClose();
       return;
+    }
+    if (this.path !== undefined && now >= this.path.challengeDeadline) {
+      this.path.challengeDeadline = Number.POSITIVE_INFINITY;
+      this.onPathValidationTimeout(now);
+      if (this.state !== 'established') return;
     }
     // RFC 9001 §6.5: the previous phase's read keys go about three PTOs after the update.
     this.keyUpdate?.keys.discardPrevious(now);
@@ -1237,6 +1312,14 @@ export class Connection {
     let limit = Math.min(out.length, this.mtu.current);
     const probe = this.mtuProbe(now, out);
     if (probe > 0) return probe;
+    if (this.isServer && this.path !== undefined && !this.path.validated) {
+      // §9.3 / §8.2: 3x what arrived on a path until it is validated.
+      const allowance = AMPLIFICATION_FACTOR * this.path.received - this.path.sent;
+      if (allowance < limit) {
+        if (allowance <= 0) return 0;
+        limit = allowance;
+      }
+    }
     if (this.isServer && !this.addressValidated) {
       // RFC 9000 §8.1: three times what was received before the client's address is validated.
       const allowance = AMPLIFICATION_FACTOR * this.bytesReceivedUnvalidated - this.bytesSentUnvalidated;
@@ -1294,6 +1377,7 @@ export class Connection {
     }
     this.bytesSent += pos;
     if (!this.addressValidated) this.bytesSentUnvalidated += pos;
+    if (this.path !== undefined) this.path.sent += pos;
     return pos;
   }
 
@@ -1521,7 +1605,8 @@ export class Connection {
       this.streams.maxStreamsUniPending ||
       this.localCids.pending.length > 0 ||
       this.peerCids.pendingRetire.length > 0 ||
-      this.pathResponses.length > 0
+      this.pathResponses.length > 0 ||
+      this.pathChallengePending
     );
   }
 
@@ -1543,6 +1628,7 @@ export class Connection {
       this.newTokenPending = undefined;
     }
     while (this.pathResponses.length > 0 && this.put(w, frames, { type: 'path_response', data: this.pathResponses[0]! }, undefined)) this.pathResponses.shift();
+    if (this.pathChallengePending && this.path?.challenge !== undefined && this.put(w, frames, { type: 'path_challenge', data: this.path.challenge }, undefined)) this.pathChallengePending = false;
     if (this.maxDataPending && this.put(w, frames, { type: 'max_data', maximum: this.recvMaxData }, new SentFrame(SF_MAX_DATA))) this.maxDataPending = false;
     const sm = this.streams;
     if (sm.maxStreamsBidiPending && this.put(w, frames, { type: 'max_streams', bidirectional: true, maximum: sm.localMaxBidi }, new SentFrame(SF_MAX_STREAMS, 1))) sm.maxStreamsBidiPending = false;
@@ -1655,6 +1741,26 @@ export class Connection {
     this.bytesSent += pos;
     return pos;
   }
+}
+
+/** A peer address, opaque to the core (the endpoint's Address). */
+export interface PathAddress {
+  address: string;
+  port: number;
+}
+
+interface PathState {
+  addr: PathAddress;
+  validated: boolean;
+  /** Bytes received from and sent to this address (anti-amplification until validated). */
+  received: number;
+  sent: number;
+  challenge: Uint8Array | undefined;
+  challengeDeadline: number;
+}
+
+function samePath(a: PathAddress, b: PathAddress): boolean {
+  return a.address === b.address && a.port === b.port;
 }
 
 interface Built {

@@ -153,7 +153,7 @@ export class Endpoint {
         ...(newToken !== undefined ? { newToken } : {}),
       };
       const conn = new Connection(true, { ...this.transport, version: h.version }, this.server, ids, now);
-      conn.handleDatagram(datagram, now);
+      conn.handleDatagram(datagram, now, from);
       // State is kept only for an Initial that authenticated (RFC 9001 §5.2 keys from its DCID): forged or
       // corrupted Initials cost one decryption attempt, not a connection.
       if (conn.stats().packetsReceived === 0) return;
@@ -163,7 +163,10 @@ export class Endpoint {
       this.syncCids(e);
       return;
     }
-    e.conn.handleDatagram(datagram, now);
+    e.conn.handleDatagram(datagram, now, from);
+    // The connection decides where the peer is (it may have migrated, RFC 9000 §9).
+    const to = e.conn.peerAddress;
+    if (to !== undefined) e.remote = to;
     this.syncCids(e);
   }
 

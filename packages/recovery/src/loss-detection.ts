@@ -88,7 +88,7 @@ export interface AckOutcome<F> {
 export type TimeoutOutcome<F> = { kind: 'loss'; space: PacketSpace; lost: Array<SentPacket<F>> } | { kind: 'pto'; space: PacketSpace } | { kind: 'none' };
 
 export class LossDetection<F = unknown> {
-  readonly rtt: RttEstimator;
+  rtt: RttEstimator;
   bytesInFlight = 0;
   ptoCount = 0;
   private readonly spaces = [new SpaceState<F>(), new SpaceState<F>(), new SpaceState<F>()];
@@ -108,10 +108,20 @@ export class LossDetection<F = unknown> {
   private probeBase = Number.NaN;
 
   constructor(
-    readonly cc: CongestionController,
+    public cc: CongestionController,
     rtt?: RttEstimator,
   ) {
     this.rtt = rtt ?? new RttEstimator();
+  }
+
+  /**
+   * RFC 9000 §9.4: the peer moved to a new path — congestion control and RTT estimation start over. Packets in
+   * flight stay tracked (their acknowledgements still count).
+   */
+  resetPath(cc: CongestionController): void {
+    this.cc = cc;
+    this.rtt = new RttEstimator(this.rtt.initialRttUs);
+    this.ptoCount = 0;
   }
 
   largestAcked(space: PacketSpace): number {

@@ -123,6 +123,10 @@ export class SimNetwork {
   private readonly buf = new Uint8Array(65536);
   /** Bytes each endpoint sent and received (for amplification checks). */
   readonly sentBytes: [number, number] = [0, 0];
+  /** The source address the server sees for the client (change it to simulate NAT rebinding or migration). */
+  clientAddress: Address = CLIENT_ADDRESS;
+  /** Where the server addressed each datagram it sent, in order. */
+  readonly serverSentTo: Address[] = [];
   readonly receivedBytes: [number, number] = [0, 0];
 
   constructor(
@@ -147,6 +151,7 @@ export class SimNetwork {
         if (out === null) break;
         const d = this.buf.slice(0, out.length);
         this.sentBytes[i] += d.length;
+        if (i === 1) this.serverSentTo.push(out.to);
         for (const a of this.links[i].send(d, this.now)) this.inflight.push({ at: a.at, seq: this.seq++, to: i === 0 ? 1 : 0, data: a.data });
       }
     }
@@ -185,7 +190,7 @@ export class SimNetwork {
         this.inflight.splice(this.inflight.indexOf(nextDelivery), 1);
         const ep = nextDelivery.to === 0 ? this.client : this.server;
         this.receivedBytes[nextDelivery.to] += nextDelivery.data.length;
-        ep.recv(nextDelivery.data, nextDelivery.to === 0 ? SERVER_ADDRESS : CLIENT_ADDRESS, this.now);
+        ep.recv(nextDelivery.data, nextDelivery.to === 0 ? SERVER_ADDRESS : this.clientAddress, this.now);
       }
       if (this.client.timeout() <= this.now) this.client.handleTimeout(this.now);
       if (this.server.timeout() <= this.now) this.server.handleTimeout(this.now);
