@@ -19,6 +19,8 @@ export interface CloseInfo {
 export interface Driver {
   /** Something was queued: send soon (coalesced per tick). */
   kick(): void;
+  /** Moves the connection to a new local socket (client migration). */
+  migrate(conn: QuicConnection): Promise<void>;
 }
 
 class AsyncQueue<T> implements AsyncIterableIterator<T> {
@@ -170,6 +172,14 @@ export class QuicConnection {
 
   stats(): ConnectionStats {
     return this.core.stats();
+  }
+
+  /**
+   * Migrates to a new local UDP socket (RFC 9000 §9.2): a new port, a new connection ID, the path validated
+   * again. Rejects when the server sent disable_active_migration or gave no spare connection ID.
+   */
+  migrate(): Promise<void> {
+    return this.driver.migrate(this);
   }
 
   /** Starts a 1-RTT key update (RFC 9001 §6) as soon as it is allowed. */

@@ -125,3 +125,26 @@ describe('datagrams through the Node API', () => {
     await conn.close();
   });
 });
+
+describe('client migration through the Node API', () => {
+  it('moves a connection to a new local socket; the server follows and streams keep working', async () => {
+    await using server = await echoServer('127.0.0.1');
+    await using client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+    const conn = await client.connect('127.0.0.1', server.address.port, { tls: { alpn: ALPN, serverName: 'localhost', ca: pki.roots } });
+    const echo = async (n: number): Promise<number> => {
+      const s = await conn.createBidirectionalStream();
+      const reading = readAll(s);
+      const w = s.writable!.getWriter();
+      await w.write(new Uint8Array(n));
+      await w.close();
+      return (await reading).length;
+    };
+    expect(await echo(10_000)).toBe(10_000);
+    // Wait for the server's spare connection IDs, then move.
+    for (let i = 0; i < 100 && conn.core.peerCids.active.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    await conn.migrate();
+    expect(await echo(200_000)).toBe(200_000);
+    expect(conn.core.migrations).toBe(1);
+    expect(conn.core.peerCids.current.seq).toBeGreaterThan(0);
+  });
+});

@@ -57,6 +57,8 @@ export interface TransportConfig {
   greaseQuicBit: boolean;
   /** RFC 9000 §18.1: send a reserved transport parameter (31 * N + 27) so peers exercise ignoring it. */
   greaseTransportParameters: boolean;
+  /** Ask clients not to migrate (disable_active_migration, RFC 9000 §18.2); NAT rebinding is still followed. */
+  disableActiveMigration: boolean;
   /** DPLPMTUD (RFC 8899): probe for datagrams larger than 1200 bytes, up to pmtuMax (and the peer's limit). */
   pmtuDiscovery: boolean;
   /** The largest datagram we probe for: 1452 fits IPv4 over a 1500-byte Ethernet MTU with common tunnels. */
@@ -92,6 +94,7 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   greaseTransportParameters: true,
   pmtuDiscovery: true,
   pmtuMax: 1452,
+  disableActiveMigration: false,
 };
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;
@@ -135,6 +138,7 @@ export function localTransportParameters(
   tp.initialSourceConnectionId = ids.initialScid;
   if (t.maxDatagramFrameSize > 0) tp.maxDatagramFrameSize = t.maxDatagramFrameSize;
   tp.greaseQuicBit = t.greaseQuicBit;
+  tp.disableActiveMigration = t.disableActiveMigration;
   // RFC 9368 §5: the version in use and the versions we support.
   tp.versionInformation = { chosenVersion: t.version, availableVersions: [...t.versions] };
   if (t.greaseTransportParameters && ids.grease !== undefined) {

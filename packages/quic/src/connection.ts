@@ -786,6 +786,30 @@ export class Connection {
 
   private pathChallengePending = false;
 
+  /**
+   * Client-initiated migration (RFC 9000 §9.2, §9.5): call when the local address changed (a new socket). Switches
+   * to an unused connection ID from the peer (retiring the old one), starts congestion control and RTT over, and
+   * validates the path with PATH_CHALLENGE. Throws when the server asked for no migration or gave no spare CID.
+   */
+  migrate(now: number): void {
+    if (this.isServer) throw new Error('only clients migrate');
+    if (!this.handshakeConfirmed) throw new Error('migration needs a confirmed handshake (RFC 9000 §9)');
+    if (this.peerParams?.disableActiveMigration === true) throw new Error('the server sent disable_active_migration');
+    const next = this.peerCids.active.find((c) => c.seq !== this.peerCids.current.seq);
+    if (next === undefined) throw new Error('no spare connection ID from the peer to migrate with');
+    const old = this.peerCids.current;
+    this.peerCids.active.splice(this.peerCids.active.indexOf(old), 1);
+    this.peerCids.pendingRetire.push(old.seq);
+    this.peerCids.current = next;
+    if (this.path !== undefined) {
+      this.path = { ...this.path, validated: false, received: 0, sent: 0, challenge: this.provider.randomBytes(8), challengeDeadline: now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs) };
+      this.pathChallengePending = true;
+    }
+    this.previousPath = undefined;
+    this.recovery.resetPath(this.transport.congestionController(this.mtu.current));
+    this.migrations++;
+  }
+
   // RFC 9221 DATAGRAM: bounded queues, drop-oldest, never retransmitted.
   private readonly datagramsOut: Uint8Array[] = [];
   private readonly datagramsIn: Uint8Array[] = [];

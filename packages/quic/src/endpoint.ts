@@ -232,7 +232,7 @@ export class Endpoint {
   }
 
   /** The next datagram to send, written into `out`: its length and destination, or null. */
-  send(now: number, out: Uint8Array): { length: number; to: Address } | null {
+  send(now: number, out: Uint8Array): { length: number; to: Address; connection?: Connection } | null {
     const s = this.stateless.shift();
     if (s !== undefined) {
       out.set(s.data);
@@ -245,7 +245,7 @@ export class Endpoint {
       this.syncCids(e);
       if (len > 0) {
         this.next = (this.next + i + 1) % n;
-        return { length: len, to: e.remote };
+        return { length: len, to: e.remote, connection: e.conn };
       }
     }
     return null;

@@ -61,4 +61,25 @@ describe('paths', () => {
     p.run(() => (p.serverConn as unknown as { path: { validated: boolean } }).path.validated, 5_000_000);
     expect((p.serverConn as unknown as { path: { validated: boolean } }).path.validated).toBe(true);
   });
+
+  it('client migration: a new local address, a new connection ID, the path validated; the server follows', () => {
+    const p = new QuicPair();
+    expect(p.handshake()).toBe(true);
+    expect(sendOneWay(p, patternBytes(100_000, 1)).done).toBe(true);
+    p.conn.migrate(p.now);
+    p.net.clientAddress = { address: '10.0.0.9', port: 40001 };
+    const r = sendOneWay(p, patternBytes(300_000, 5));
+    expect(r.done).toBe(true);
+    expect(r.received.equals(patternBytes(300_000, 5))).toBe(true);
+    expect(p.conn.peerCids.current.seq).toBeGreaterThan(0);
+    expect(p.serverConn!.localCids.issued[0]!.retired).toBe(true);
+    expect(p.serverConn!.peerAddress).toEqual({ address: '10.0.0.9', port: 40001 });
+    expect((p.conn as unknown as { path: { validated: boolean } }).path.validated).toBe(true);
+  });
+
+  it('honours disable_active_migration', () => {
+    const p = new QuicPair({ serverTransport: { disableActiveMigration: true } });
+    expect(p.handshake()).toBe(true);
+    expect(() => p.conn.migrate(p.now)).toThrow(/disable_active_migration/);
+  });
 });
