@@ -17,7 +17,9 @@ import {
   BufferWriter,
   PacketHeader,
   PacketType,
+  QUIC_V1,
   QuicError,
+  areCompatibleVersions,
   TransportErrorCode,
   ackFrameSize,
   frameSize,
@@ -120,6 +122,16 @@ export class Connection {
   private readonly config: ClientConfig | ServerConfig;
   /** Client: the versions a Version Negotiation packet offered, when we acted on one (RFC 9368 §4). */
   private negotiatedFrom: readonly number[] | undefined;
+  /**
+   * The version of the first flight (RFC 9368 "original version"). `transport.version` is the one in use, which
+   * compatible version negotiation (§2.3) may change during the handshake; 0-RTT stays in the original version.
+   */
+  private originalVersion: number;
+  /** Server after compatible version negotiation: the original version's Initial read keys, kept until a
+   * Handshake packet arrives (RFC 9369 §4). */
+  private originalInitialRead: PacketKeys | undefined;
+  /** Server: the version chosen while TLS wrote EncryptedExtensions, applied with the client's parameters. */
+  private negotiatedVersion: number | undefined;
   readonly recovery: LossDetection<SentFrames>;
   readonly streams: StreamMap;
   readonly localCids: LocalCids;
@@ -194,6 +206,7 @@ export class Connection {
   constructor(isServer: boolean, transport: TransportConfig, config: ClientConfig | ServerConfig, ids: ConnectionIds, now: number) {
     this.isServer = isServer;
     this.transport = transport;
+    this.originalVersion = transport.version;
     this.originalDcid = ids.dcid;
     this.addressValidated = !isServer || ids.addressValidated === true;
     this.serverRetryScid = ids.retryScid;
@@ -226,7 +239,7 @@ export class Connection {
     this.resetTokenFor = tokenFor;
     if (!isServer && (config as ClientConfig).addressToken !== undefined) this.retryToken = (config as ClientConfig).addressToken!;
     const session = isServer ? undefined : (config as ClientConfig).tls.session;
-    if (session !== undefined && (config as ClientConfig).tls.earlyData === true && session.maxEarlyData > 0) {
+    if (session !== undefined && (config as ClientConfig).tls.earlyData === true && session.maxEarlyData > 0 && ticketVersion(session.transportParameters) === transport.version) {
       // RFC 9000 §7.4.1: 0-RTT runs under the limits the server gave on the connection the ticket came from.
       try {
         const tp = decodeTransportParameters(session.transportParameters, 'server');
@@ -263,31 +276,83 @@ export class Connection {
   private makeTls(scid: Uint8Array, dcid: Uint8Array): TlsConnection {
     const random = this.config.tls.provider ?? nodeProvider;
     // RFC 9000 §18.2: the server's stateless_reset_token is for the CID it chose in the handshake.
-    const tp = encodeTransportParameters(
-      localTransportParameters(
-        this.transport,
-        this.isServer
-          ? {
-              initialScid: scid,
-              originalDcid: dcid,
-              ...(this.serverRetryScid !== undefined ? { retryScid: this.serverRetryScid } : {}),
-              resetToken: this.resetTokenFor(scid),
-              grease: random.randomBytes(12),
-            }
-          : { initialScid: scid, grease: random.randomBytes(12) },
-      ),
-    );
-    if (!this.isServer) return new TlsClient({ ...(this.config as ClientConfig).tls, transportParameters: tp });
+    const ids = this.isServer
+      ? {
+          initialScid: scid,
+          originalDcid: dcid,
+          ...(this.serverRetryScid !== undefined ? { retryScid: this.serverRetryScid } : {}),
+          resetToken: this.resetTokenFor(scid),
+          grease: random.randomBytes(12),
+        }
+      : { initialScid: scid, grease: random.randomBytes(12) };
+    const encodeFor = (version: number): Uint8Array => encodeTransportParameters(localTransportParameters({ ...this.transport, version }, ids));
+    const tp = encodeFor(this.transport.version);
+    if (!this.isServer) {
+      const { session, ...tls } = (this.config as ClientConfig).tls;
+      // RFC 9369 §5: a ticket is for the version of the connection that issued it.
+      const usable = session !== undefined && ticketVersion(session.transportParameters) === this.transport.version;
+      return new TlsClient({ ...tls, ...(usable ? { session } : {}), transportParameters: tp });
+    }
     const tls = (this.config as ServerConfig).tls;
     const hook = tls.acceptEarlyData;
     const ours = decodeTransportParameters(tp, 'server');
     return new TlsServer({
       ...tls,
       transportParameters: tp,
+      // RFC 9368 §2.3: compatible version negotiation, decided once the client's version_information is known.
+      transportParametersFor: (client) => {
+        this.negotiatedVersion = this.chooseCompatibleVersion(client);
+        return this.negotiatedVersion === this.transport.version ? tp : encodeFor(this.negotiatedVersion);
+      },
       // RFC 9000 §7.4.1: 0-RTT only if no limit went down since the ticket (its app data is our parameters then),
       // and only if the application agrees.
       acceptEarlyData: (req) => earlyParametersCompatible(req.ticketAppData, ours) && (hook?.(req) ?? true),
     });
+  }
+
+  /**
+   * RFC 9368 §2.3 (server): our most preferred version that the client's first flight is compatible with and that
+   * its version_information lists; the original version when there is none or the parameters do not decode (the
+   * decoding error is reported when they are processed).
+   */
+  private chooseCompatibleVersion(clientParameters: Uint8Array): number {
+    const original = this.transport.version;
+    let vi;
+    try {
+      vi = decodeTransportParameters(clientParameters, 'client').versionInformation;
+    } catch {
+      return original;
+    }
+    if (vi === undefined || vi.chosenVersion !== original) return original;
+    return this.transport.versions.find((v) => vi.availableVersions.includes(v) && areCompatibleVersions(original, v)) ?? original;
+  }
+
+  /** Server: moves the handshake to the negotiated version (RFC 9369 §4); the client's Initials may still come in
+   * the original version until its first Handshake packet. */
+  private switchVersion(version: number, now: number): void {
+    const sp = this.spaces[SPACE_INITIAL]!;
+    this.originalInitialRead = sp.readKeys;
+    const keys = PacketKeys.initial(this.provider, version, this.serverRetryScid ?? this.originalDcid);
+    sp.readKeys = keys.client;
+    sp.writeKeys = keys.server;
+    this.transport = { ...this.transport, version };
+    this.qlog?.event(now, 'version_information', { chosen_version: version.toString(16) });
+  }
+
+  /**
+   * Client: a server Initial in another version is compatible version negotiation (RFC 9369 §4) when it comes
+   * before any CRYPTO data from the server (whose arrival in the original version settles the version), in a
+   * version we offered that our first flight is compatible with. Retry never changes the version.
+   */
+  private adoptableVersion(h: PacketHeader): boolean {
+    return (
+      !this.isServer &&
+      h.type === PacketType.Initial &&
+      this.transport.version === this.originalVersion &&
+      !this.recovery.hasHandshakeKeys &&
+      this.transport.versions.includes(h.version) &&
+      areCompatibleVersions(this.originalVersion, h.version)
+    );
   }
 
   /**
@@ -310,6 +375,7 @@ export class Connection {
     }
     // Start over in the new version: fresh spaces, keys, recovery and TLS state; nothing was processed yet.
     this.transport = { ...this.transport, version: next };
+    this.originalVersion = next;
     this.recovery.resetForRetry(SPACE_INITIAL);
     this.spaces = [new PacketSpace(true), new PacketSpace(true), new PacketSpace(false)];
     const keys = PacketKeys.initial(this.provider, next, this.originalDcid);
@@ -521,7 +587,21 @@ export class Connection {
 
   private handlePacket(h: PacketHeader, now: number): void {
     if (h.isLong && h.type === PacketType.VersionNegotiation) return this.onVersionNegotiation(h, now);
-    if (h.isLong && h.version !== this.transport.version) return;
+    // Packets of another version (RFC 9369 §4): the server still takes the original version's Initials and 0-RTT
+    // after switching; the client may be learning the negotiated version. Everything else is dropped.
+    let readKeys: PacketKeys | undefined;
+    let adopt: { client: PacketKeys; server: PacketKeys } | undefined;
+    if (h.isLong && h.version !== this.transport.version) {
+      if (this.isServer) {
+        if (h.version !== this.originalVersion) return;
+        if (h.type === PacketType.Initial && this.originalInitialRead !== undefined) readKeys = this.originalInitialRead;
+        else if (h.type !== PacketType.ZeroRtt) return;
+      } else {
+        if (!this.adoptableVersion(h)) return;
+        adopt = PacketKeys.initial(this.provider, h.version, this.retryScid ?? this.originalDcid);
+        readKeys = adopt.server;
+      }
+    }
     // RFC 9000 §17.2: the QUIC bit must be set, unless we advertised grease_quic_bit (RFC 9287 §3).
     if (!h.fixedBit && !this.transport.greaseQuicBit) return;
     if (h.type === PacketType.Retry) return this.onRetry(h);
@@ -530,7 +610,7 @@ export class Connection {
     const space = this.spaces[spaceId]!;
     const zeroRtt = h.type === PacketType.ZeroRtt;
     if (zeroRtt && this.isServer === false) return; // only clients send 0-RTT
-    const keys = zeroRtt ? this.zeroRttRead : space.readKeys;
+    const keys = zeroRtt ? this.zeroRttRead : readKeys ?? space.readKeys;
     if (keys === undefined) return; // no keys (yet, or any more): dropped (RFC 9001 §4.9, §5.7)
     if (h.pnOffset + 20 > h.end) return; // too short to sample (RFC 9001 §5.4.2)
     keys.removeHeaderProtection(h.buf, h.offset, h.pnOffset);
@@ -560,6 +640,13 @@ export class Connection {
       if (!h.isLong) this.checkStatelessReset(h.buf, now);
       return; // forged or corrupted: dropped
     }
+    if (adopt !== undefined) {
+      // The client learns the negotiated version from the first authenticated Initial in it (RFC 9369 §4).
+      space.readKeys = adopt.server;
+      space.writeKeys = adopt.client;
+      this.transport = { ...this.transport, version: h.version };
+      this.qlog?.event(now, 'version_information', { chosen_version: h.version.toString(16) });
+    }
     // RFC 9000 §17.2, §17.3.1: reserved bits must be zero once the packet is authenticated.
     const reserved = h.isLong ? (first >> 2) & 0x03 : (first >> 3) & 0x03;
     if (reserved !== 0) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
@@ -585,6 +672,7 @@ export class Connection {
     // RFC 9000 §8.1: a Handshake packet from the client proves its address; the server drops Initial keys
     // (RFC 9001 §4.9.1).
     if (this.isServer && spaceId === SPACE_HANDSHAKE) {
+      this.originalInitialRead = undefined;
       this.addressValidated = true;
       this.recovery.amplificationBlocked = false;
       this.dropSpace(SPACE_INITIAL);
@@ -1020,7 +1108,7 @@ export class Connection {
           const sid = LEVEL_SPACE[e.level];
           if (sid === -1) {
             // 0-RTT (RFC 9001 §4.6.1): the client writes, the server reads, in the application space.
-            const keys = PacketKeys.fromSecret(this.provider, this.transport.version, e.suite, e.secret);
+            const keys = PacketKeys.fromSecret(this.provider, this.originalVersion, e.suite, e.secret);
             if (e.direction === 'write' && this.rememberedParams !== undefined) this.zeroRttWrite = keys;
             if (e.direction === 'read') this.zeroRttRead = keys;
             this.qlog?.event(this.lastNow, 'key_updated', { key_type: 'client_0rtt_secret', trigger: 'tls' });
@@ -1074,6 +1162,7 @@ export class Connection {
       throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'original_destination_connection_id does not match');
     }
     this.checkVersionInformation(tp);
+    if (this.isServer && this.negotiatedVersion !== undefined && this.negotiatedVersion !== this.transport.version) this.switchVersion(this.negotiatedVersion, this.lastNow);
     if (!this.isServer) {
       const r = tp.retrySourceConnectionId;
       const ok = this.retryScid === undefined ? r === undefined : r !== undefined && equal(r, this.retryScid);
@@ -1103,7 +1192,11 @@ export class Connection {
       if (this.negotiatedFrom !== undefined) fail('version negotiation happened but the server sent no version_information');
       return;
     }
-    if (vi.chosenVersion !== this.transport.version) fail(`chosen_version 0x${vi.chosenVersion.toString(16)} is not the version in use`);
+    // §4: the client's Chosen Version is the version its first flight came in; the server's is the negotiated one,
+    // which the client must have offered.
+    const expected = this.isServer ? this.originalVersion : this.transport.version;
+    if (vi.chosenVersion !== expected) fail(`chosen_version 0x${vi.chosenVersion.toString(16)} is not the version in use`);
+    if (!this.isServer && !this.transport.versions.includes(vi.chosenVersion)) fail(`the server chose 0x${vi.chosenVersion.toString(16)}, which we did not offer`);
     if (!this.isServer && this.negotiatedFrom !== undefined) {
       if (vi.availableVersions.length === 0) fail('version negotiation happened but the server lists no available versions');
       // The VN we acted on must be what the server really supports: a version we prefer over the one we moved to,
@@ -1509,7 +1602,7 @@ export class Connection {
     const pnLength = packetNumberLength(pn, this.recovery.largestAcked(spaceId));
     let lengthOffset = -1;
     if (zeroRtt) {
-      lengthOffset = writeLongHeader(w, this.transport.version, PacketType.ZeroRtt, dcid, this.localCids.issued[0]!.cid, null, pnLength, truncatePacketNumber(pn, pnLength), 0);
+      lengthOffset = writeLongHeader(w, this.originalVersion, PacketType.ZeroRtt, dcid, this.localCids.issued[0]!.cid, null, pnLength, truncatePacketNumber(pn, pnLength), 0);
     } else if (spaceId === SPACE_APPLICATION) {
       writeShortHeader(w, dcid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength), this.quicBit(pn));
     } else {
@@ -1855,4 +1948,12 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-
+/** The version of the connection a session ticket came from: the chosen version in the server's remembered
+ * transport parameters (v1 when they carry no version_information, as before RFC 9368). */
+function ticketVersion(serverParameters: Uint8Array): number | undefined {
+  try {
+    return decodeTransportParameters(serverParameters, 'server').versionInformation?.chosenVersion ?? QUIC_V1;
+  } catch {
+    return undefined;
+  }
+}

@@ -2,7 +2,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { BufferWriter, QUIC_V1, QUIC_V2, TransportErrorCode, writeVersionNegotiation } from '@gquic/wire';
-import { QuicPair, SERVER_ADDRESS, patternBytes } from '@gquic/testkit';
+import { nodeProvider } from '@gquic/crypto';
+import { AntiReplay, TicketKeyRing, type ClientSession } from '@gquic/tls';
+import { QuicPair, SERVER_ADDRESS, patternBytes, seededRandom } from '@gquic/testkit';
 
 function versionsOnWire(p: QuicPair): Set<number> {
   return (p as unknown as { seen: Set<number> }).seen;
@@ -36,7 +38,8 @@ function echo(p: QuicPair, n: number): boolean {
 
 describe('versions', () => {
   it('QUIC v2 works end to end, with v2 on the wire', () => {
-    const p = watched({ clientTransport: { version: QUIC_V2 } });
+    // The client lists only v2, so no compatible negotiation can move it (RFC 9368 §2.3).
+    const p = watched({ clientTransport: { version: QUIC_V2, versions: [QUIC_V2] } });
     expect(p.handshake()).toBe(true);
     expect(echo(p, 200_000)).toBe(true);
     expect([...versionsOnWire(p)]).toEqual([QUIC_V2]);
@@ -76,5 +79,68 @@ describe('versions', () => {
     p.client.recv(vn, SERVER_ADDRESS, p.now);
     expect(p.conn.transport.version).toBe(QUIC_V1);
     expect(p.handshake()).toBe(true);
+  });
+});
+
+describe('compatible version negotiation (RFC 9368 §2.3, RFC 9369 §4)', () => {
+  const v2First = { versions: [QUIC_V2, QUIC_V1] };
+
+  it('a v1 first flight is converted to v2 by a server preferring v2; the handshake completes in v2', () => {
+    const p = watched({ clientTransport: { version: QUIC_V1, versions: [QUIC_V1, QUIC_V2] }, serverTransport: v2First });
+    expect(p.handshake()).toBe(true);
+    expect(p.conn.transport.version).toBe(QUIC_V2);
+    expect(p.serverConn!.transport.version).toBe(QUIC_V2);
+    // One round trip: no Version Negotiation packet, v1 only in the client's first Initials.
+    expect(versionsOnWire(p)).toEqual(new Set([QUIC_V1, QUIC_V2]));
+    expect(echo(p, 200_000)).toBe(true);
+  });
+
+  it('stays in v1 when the client offers only v1, or when the server prefers v1', () => {
+    const a = watched({ clientTransport: { version: QUIC_V1, versions: [QUIC_V1] }, serverTransport: v2First });
+    expect(a.handshake()).toBe(true);
+    expect(a.conn.transport.version).toBe(QUIC_V1);
+    expect([...versionsOnWire(a)]).toEqual([QUIC_V1]);
+    const b = watched({ clientTransport: { version: QUIC_V1, versions: [QUIC_V1, QUIC_V2] }, serverTransport: { versions: [QUIC_V1, QUIC_V2] } });
+    expect(b.handshake()).toBe(true);
+    expect([...versionsOnWire(b)]).toEqual([QUIC_V1]);
+  });
+
+  it('completes under loss of either side\'s packets, with Retry, and from v2 to v1', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const rnd = seededRandom(seed);
+      const lossy = { delayUs: 10_000, drop: () => rnd() < 0.25 };
+      const p = new QuicPair({ clientTransport: { version: QUIC_V1 }, serverTransport: v2First, clientToServer: lossy, serverToClient: lossy, ...(seed % 2 === 0 ? { server: { retry: true } } : {}) });
+      expect(p.handshake(30_000_000), `seed ${seed}`).toBe(true);
+      expect(p.conn.transport.version).toBe(QUIC_V2);
+      expect(echo(p, 30_000)).toBe(true);
+    }
+    const back = new QuicPair({ clientTransport: { version: QUIC_V2, versions: [QUIC_V2, QUIC_V1] }, serverTransport: { versions: [QUIC_V1, QUIC_V2] } });
+    expect(back.handshake()).toBe(true);
+    expect(back.conn.transport.version).toBe(QUIC_V1);
+  });
+
+  it('a client that did not offer the version ignores server packets in it', () => {
+    // The server would pick v2, but the client offers only v1: the server stays in v1 (its Chosen Version).
+    const p = watched({ clientTransport: { version: QUIC_V1, versions: [QUIC_V1] }, serverTransport: { versions: [QUIC_V2, QUIC_V1] } });
+    expect(p.handshake()).toBe(true);
+    expect(p.serverConn!.transport.version).toBe(QUIC_V1);
+  });
+
+  it('tickets are version-specific (RFC 9369 §5): a v2 ticket resumes v2 but is not offered on a v1 connection', () => {
+    const ticketKeys = new TicketKeyRing(nodeProvider);
+    const serverTls = { ticketKeys, antiReplay: new AntiReplay(), earlyData: true };
+    const first = new QuicPair({ clientTransport: { version: QUIC_V1 }, serverTransport: v2First, serverTls });
+    expect(first.handshake()).toBe(true);
+    first.run(() => first.clientEvents.some((e) => e.type === 'session-ticket'), 2_000_000);
+    const ev = first.clientEvents.find((e) => e.type === 'session-ticket');
+    const session = (ev as { session: ClientSession }).session;
+    const resumed = (version: number): boolean | undefined => {
+      const p = new QuicPair({ startUs: session.receivedAt * 1000 + 1_000_000, clientTransport: { version, versions: [version] }, serverTransport: v2First, serverTls, clientTls: { session } });
+      expect(p.handshake()).toBe(true);
+      const done = p.clientEvents.find((e) => e.type === 'handshake-done');
+      return (done as { resumed?: boolean } | undefined)?.resumed;
+    };
+    expect(resumed(QUIC_V2)).toBe(true);
+    expect(resumed(QUIC_V1)).toBe(false);
   });
 });

@@ -77,4 +77,10 @@ export interface TlsServerConfig extends TlsCommonConfig {
   earlyData?: boolean;
   antiReplay?: AntiReplay;
   acceptEarlyData?: (req: EarlyDataRequest) => boolean;
+  /**
+   * QUIC: picks the transport parameters to send once the client's are known (compatible version negotiation,
+   * RFC 9368 §2.3, puts the negotiated version in them). Called before EncryptedExtensions; default: the fixed
+   * `transportParameters`.
+   */
+  transportParametersFor?: (clientParameters: Uint8Array) => Uint8Array;
 }

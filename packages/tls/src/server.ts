@@ -63,6 +63,8 @@ export class TlsServer extends TlsConnection {
   private clientAppSecret: Uint8Array | undefined;
   private requestedClientCert = false;
   private clientKey: PublicKey | undefined;
+  /** The transport parameters sent in EncryptedExtensions (also sealed into tickets). */
+  private localTransportParameters: Uint8Array | undefined;
   /** SNI host name the client asked for, if any. */
   serverName: string | undefined;
 
@@ -248,7 +250,10 @@ export class TlsServer extends TlsConnection {
 
     // EncryptedExtensions.
     const ee: Extension[] = [ext.alpn.encode([alpn])];
-    if (this.config.transportParameters !== undefined) ee.push({ type: ExtensionType.quic_transport_parameters, data: this.config.transportParameters });
+    if (this.config.transportParameters !== undefined) {
+      this.localTransportParameters = tp !== undefined ? (this.config.transportParametersFor?.(tp) ?? this.config.transportParameters) : this.config.transportParameters;
+      ee.push({ type: ExtensionType.quic_transport_parameters, data: this.localTransportParameters });
+    }
     if (this.earlyAccepted) ee.push(ext.earlyData.empty());
     this.sendMessage('handshake', encodeEncryptedExtensions(ee));
 
@@ -347,7 +352,7 @@ export class TlsServer extends TlsConnection {
         alpn: this.alpn!,
         maxEarlyData,
         id: this.provider.randomBytes(16),
-        appData: this.config.ticketAppData ?? this.config.transportParameters ?? new Uint8Array(0),
+        appData: this.config.ticketAppData ?? this.localTransportParameters ?? new Uint8Array(0),
       };
       const extensions = maxEarlyData > 0 ? [ext.earlyData.encodeTicket(maxEarlyData)] : [];
       // Tickets are post-handshake: not part of the transcript.

@@ -20,6 +20,14 @@ export function isSupportedVersion(version: number): boolean {
   return version === QUIC_V1 || version === QUIC_V2;
 }
 
+/**
+ * RFC 9368 §2.2: a first flight of version `from` can be converted to version `to`. v1 and v2 are compatible both
+ * ways (RFC 9369 §4); every version is compatible with itself.
+ */
+export function areCompatibleVersions(from: number, to: number): boolean {
+  return from === to || (isSupportedVersion(from) && isSupportedVersion(to));
+}
+
 /** Packet types, independent of version (the type bits are mapped per version). */
 export const PacketType = {
   Initial: 0,
