@@ -140,7 +140,8 @@ export class QuicConnection {
   }
 
   private async openStream(bidi: boolean, signal: AbortSignal | undefined): Promise<QuicStream> {
-    await this.ready;
+    // With 0-RTT keys a stream may open before the handshake completes (its data goes out as 0-RTT).
+    if (!this.core.canSendEarlyData) await this.ready;
     for (;;) {
       signal?.throwIfAborted();
       if (this.closeInfo !== undefined) throw new Error('connection closed');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeProvider } from '@gquic/crypto';
 import { createTestPki } from '@gquic/testkit';
+import { AntiReplay, TicketKeyRing } from '@gquic/tls';
 import { QuicEndpoint } from './endpoint.js';
 import type { QuicConnection } from './connection.js';
 import type { QuicStream } from './stream.js';
@@ -9,8 +10,8 @@ const pki = createTestPki(nodeProvider, Date.now());
 const leaf = pki.leaf('P-256', { names: ['localhost'], ips: [Uint8Array.of(127, 0, 0, 1), new Uint8Array(16).fill(0).map((_, i) => (i === 15 ? 1 : 0))] });
 const ALPN = ['gquic-test'];
 
-async function echoServer(host: string): Promise<QuicEndpoint> {
-  const server = await QuicEndpoint.bind({ host, server: { tls: { alpn: ALPN, certificateChain: leaf.chain, privateKey: leaf.key } } });
+async function echoServer(host: string, extra: { preferredAddress?: { host: string } } = {}): Promise<QuicEndpoint> {
+  const server = await QuicEndpoint.bind({ host, server: { tls: { alpn: ALPN, certificateChain: leaf.chain, privateKey: leaf.key } }, ...extra });
   void (async () => {
     for await (const conn of server.connections) {
       void (async () => {
@@ -146,5 +147,62 @@ describe('client migration through the Node API', () => {
     expect(await echo(200_000)).toBe(200_000);
     expect(conn.core.migrations).toBe(1);
     expect(conn.core.peerCids.current.seq).toBeGreaterThan(0);
+  });
+});
+
+describe("the server's preferred address through the Node API", () => {
+  it('a second socket is offered; the client validates it, moves there and is answered from it', async () => {
+    await using server = await echoServer('127.0.0.1', { preferredAddress: { host: '127.0.0.1' } });
+    const preferred = server.preferredAddress!;
+    expect(preferred.port).not.toBe(server.address.port);
+    await using client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+    const conn = await client.connect('127.0.0.1', server.address.port, { tls: { alpn: ALPN, serverName: 'localhost', ca: pki.roots } });
+    for (let i = 0; i < 200 && !conn.core.usingPreferredAddress; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(conn.core.usingPreferredAddress).toBe(true);
+    expect(conn.core.peerAddress).toEqual({ address: '127.0.0.1', port: preferred.port });
+    const s = await conn.createBidirectionalStream();
+    const reading = readAll(s);
+    const w = s.writable!.getWriter();
+    await w.write(new Uint8Array(300_000).fill(5));
+    await w.close();
+    expect((await reading).length).toBe(300_000);
+    await expect(QuicEndpoint.bind({ host: '127.0.0.1', preferredAddress: { host: '127.0.0.1' } })).rejects.toThrow(/for servers/);
+  });
+});
+
+describe('resumption and 0-RTT through the Node API', () => {
+  it('connect() resolves at once with a session; a stream opened then goes out as 0-RTT and is accepted', async () => {
+    const tls = { alpn: ALPN, certificateChain: leaf.chain, privateKey: leaf.key, ticketKeys: new TicketKeyRing(nodeProvider), antiReplay: new AntiReplay(), earlyData: true };
+    await using server = await QuicEndpoint.bind({ host: '127.0.0.1', server: { tls } });
+    const earlyBytes: number[] = [];
+    void (async () => {
+      for await (const conn of server.connections) {
+        void (async () => {
+          for await (const s of conn.incomingBidirectionalStreams) {
+            earlyBytes.push(conn.core.handshakeComplete ? 0 : 1);
+            void s.readable!.pipeTo(s.writable!).catch(() => undefined);
+          }
+        })();
+      }
+    })();
+    const clientTls = { alpn: ALPN, serverName: 'localhost', ca: pki.roots };
+    await using client = await QuicEndpoint.bind({ host: '127.0.0.1' });
+    const first = await client.connect('127.0.0.1', server.address.port, { tls: clientTls });
+    for (let i = 0; i < 100 && first.session === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+    const session = first.session!;
+    expect(session).toBeDefined();
+    await first.close();
+    const conn = await client.connect('127.0.0.1', server.address.port, { tls: { ...clientTls, session, earlyData: true } });
+    expect(conn.core.handshakeComplete).toBe(false);
+    const s = await conn.createBidirectionalStream();
+    const reading = readAll(s);
+    const w = s.writable!.getWriter();
+    await w.write(new Uint8Array(3000).fill(7));
+    await w.close();
+    expect((await reading).length).toBe(3000);
+    expect(await conn.ready).toMatchObject({ resumed: true });
+    expect(conn.core.earlyDataAccepted).toBe(true);
+    expect(conn.core.stats().zeroRttPacketsSent).toBeGreaterThan(0);
+    expect(earlyBytes).toEqual([1]); // the server saw the stream before its handshake completed
   });
 });

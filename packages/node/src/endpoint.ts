@@ -3,7 +3,7 @@
 
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { Endpoint, type ClientConfig, type Connection, type ServerConfig, type TransportConfig } from '@gquic/quic';
+import { Endpoint, type ClientConfig, type Connection, type PreferredAddressConfig, type ServerConfig, type TransportConfig } from '@gquic/quic';
 import { nowUs } from './clock.js';
 import { AsyncQueue, QuicConnection, type Driver } from './connection.js';
 import { keyLogWriter } from './keylog.js';
@@ -24,6 +24,11 @@ export interface QuicEndpointOptions {
   qlogDir?: string;
   /** SO_RCVBUF / SO_SNDBUF to ask for (default 4 MiB). */
   socketBufferSize?: number;
+  /**
+   * Server: a second local address, bound beside the first and offered to clients as preferred_address (RFC 9000
+   * §9.6); clients that move there are answered from it. Needs a concrete host (not a wildcard).
+   */
+  preferredAddress?: { host: string; port?: number };
 }
 
 const DEFAULT_SOCKET_BUFFER = 4 << 20;
@@ -41,6 +46,19 @@ function enlargeBuffers(socket: dgram.Socket, size: number): void {
   }
 }
 
+async function bindSocket(type: 'udp4' | 'udp6', port: number, host: string, bufferSize: number): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({ type, reuseAddr: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  enlargeBuffers(socket, bufferSize);
+  return socket;
+}
+
 /** Datagrams sent per turn before yielding to the event loop (so received packets and timers get a turn). */
 const SEND_BURST = 64;
 
@@ -55,40 +73,57 @@ export class QuicEndpoint implements Driver {
   private closing = false;
   private readonly out = new Uint8Array(65536);
   private readonly keyLog: ((line: string) => void) | undefined;
-  /** Client connections that migrated to a socket of their own (RFC 9000 §9.2). */
-  private readonly migrated = new Map<Connection, dgram.Socket>();
+  /**
+   * Connections sending from another socket than the main one: clients that migrated to a socket of their own
+   * (RFC 9000 §9.2, closed with the connection), servers' connections whose client moved to the preferred address.
+   */
+  private readonly socketOf = new Map<Connection, dgram.Socket>();
+  private readonly preferredSocket: dgram.Socket | undefined;
   private readonly socketType: 'udp4' | 'udp6';
   private readonly socketBuffer: number;
 
-  private constructor(
-    socket: dgram.Socket,
-    opts: QuicEndpointOptions,
-  ) {
+  private constructor(socket: dgram.Socket, opts: QuicEndpointOptions, preferred: dgram.Socket | undefined) {
     this.socket = socket;
+    this.preferredSocket = preferred;
     this.socketType = socket.address().family === 'IPv6' ? 'udp6' : 'udp4';
     this.socketBuffer = opts.socketBufferSize ?? DEFAULT_SOCKET_BUFFER;
     this.keyLog = keyLogWriter(opts.keyLogFile ?? process.env['SSLKEYLOGFILE']);
     const server = opts.server === undefined ? undefined : { ...opts.server, tls: { ...opts.server.tls, ...(this.keyLog !== undefined ? { keyLog: this.keyLog } : {}) } };
     const qlogDir = opts.qlogDir ?? process.env['QLOGDIR'];
-    const transport = { ...opts.transport, ...(qlogDir !== undefined && qlogDir !== '' ? { qlog: qlogDirectory(qlogDir) } : {}) };
+    const transport = {
+      ...opts.transport,
+      ...(qlogDir !== undefined && qlogDir !== '' ? { qlog: qlogDirectory(qlogDir) } : {}),
+      ...(preferred !== undefined ? { preferredAddress: preferredAddressOf(preferred) } : {}),
+    };
     this.core = new Endpoint(server, transport);
-    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    this.listen(socket);
+    if (preferred !== undefined) this.listen(preferred);
+  }
+
+  private listen(socket: dgram.Socket): void {
+    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo, socket));
     socket.on('error', () => undefined);
   }
 
   /** Binds a UDP socket. */
   static async bind(opts: QuicEndpointOptions = {}): Promise<QuicEndpoint> {
     const type = opts.type ?? (opts.host !== undefined && isIP(opts.host) === 6 ? 'udp6' : 'udp4');
-    const socket = dgram.createSocket({ type, reuseAddr: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(opts.port ?? 0, opts.host ?? (type === 'udp6' ? '::' : '0.0.0.0'), () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    enlargeBuffers(socket, opts.socketBufferSize ?? DEFAULT_SOCKET_BUFFER);
-    return new QuicEndpoint(socket, opts);
+    const buffers = opts.socketBufferSize ?? DEFAULT_SOCKET_BUFFER;
+    const socket = await bindSocket(type, opts.port ?? 0, opts.host ?? (type === 'udp6' ? '::' : '0.0.0.0'), buffers);
+    const pa = opts.preferredAddress;
+    let preferred: dgram.Socket | undefined;
+    if (pa !== undefined) {
+      if (opts.server === undefined) throw new RangeError('preferredAddress is for servers');
+      const family = isIP(pa.host);
+      if (family === 0 || pa.host === '0.0.0.0' || pa.host === '::') throw new RangeError(`preferredAddress needs a concrete IP address, not ${pa.host}`);
+      try {
+        preferred = await bindSocket(family === 6 ? 'udp6' : 'udp4', pa.port ?? 0, pa.host, buffers);
+      } catch (e) {
+        socket.close();
+        throw e;
+      }
+    }
+    return new QuicEndpoint(socket, opts, preferred);
   }
 
   /**
@@ -96,26 +131,16 @@ export class QuicEndpoint implements Driver {
    * (RFC 9000 §9.2): new connection ID, path validation, congestion control restarted.
    */
   async migrate(conn: QuicConnection): Promise<void> {
-    const socket = dgram.createSocket({ type: this.socketType });
-    const host = this.socket.address().address;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, host, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    enlargeBuffers(socket, this.socketBuffer);
-    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-    socket.on('error', () => undefined);
+    const socket = await bindSocket(this.socketType, 0, this.socket.address().address, this.socketBuffer);
+    this.listen(socket);
     try {
       conn.core.migrate(nowUs());
     } catch (e) {
       socket.close();
       throw e;
     }
-    this.migrated.get(conn.core)?.close();
-    this.migrated.set(conn.core, socket);
+    this.socketOf.get(conn.core)?.close();
+    this.socketOf.set(conn.core, socket);
     this.kick();
   }
 
@@ -123,18 +148,32 @@ export class QuicEndpoint implements Driver {
     return this.socket.address();
   }
 
+  /** The preferred address socket's address, when one was bound. */
+  get preferredAddress(): { address: string; port: number; family: string } | undefined {
+    return this.preferredSocket?.address();
+  }
+
   /** Incoming connections (servers), as they are accepted; ends when the endpoint closes. */
   get connections(): AsyncIterableIterator<QuicConnection> {
     return this.incoming;
   }
 
-  /** Connects to a server; resolves once the handshake completes. */
+  /**
+   * Connects to a server; resolves once the handshake completes — or at once when resuming with 0-RTT
+   * (`tls.session` and `tls.earlyData`), so that streams opened right away go out as 0-RTT (RFC 9001 §4.6); then
+   * `conn.ready` tells when the handshake is done and `conn.core.earlyDataAccepted` whether the server took them
+   * (rejected 0-RTT data is resent as 1-RTT by the transport).
+   */
   async connect(host: string, port: number, config: ClientConfig, opts: { signal?: AbortSignal } = {}): Promise<QuicConnection> {
     const tls = { ...config.tls, ...(this.keyLog !== undefined && config.tls.keyLog === undefined ? { keyLog: this.keyLog } : {}) };
     const core = this.core.connect({ address: host, port }, { ...config, tls }, nowUs());
     const conn = new QuicConnection(core, this, { address: host, port });
     this.conns.set(core, conn);
     this.kick();
+    if (config.tls.session !== undefined && config.tls.earlyData === true && opts.signal === undefined) {
+      conn.ready.catch(() => undefined); // observed by the caller through conn.ready or conn.closed
+      return conn;
+    }
     const signal = opts.signal;
     if (signal === undefined) {
       await conn.ready;
@@ -158,9 +197,11 @@ export class QuicEndpoint implements Driver {
     return conn;
   }
 
-  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, socket: dgram.Socket): void {
     const now = nowUs();
-    this.core.recv(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { address: rinfo.address, port: rinfo.port }, now);
+    const conn = this.core.recv(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), { address: rinfo.address, port: rinfo.port }, now);
+    // A server answers from the address its client now uses (the preferred address, RFC 9000 §9.6.2).
+    if (conn !== undefined && conn.isServer && socket === this.preferredSocket) this.socketOf.set(conn, socket);
     for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) {
       const c = new QuicConnection(e.connection, this, e.remote);
       this.conns.set(e.connection, c);
@@ -187,7 +228,7 @@ export class QuicEndpoint implements Driver {
     for (; sent < SEND_BURST; sent++) {
       const d = this.core.send(now, this.out);
       if (d === null) break;
-      const socket = (d.connection !== undefined ? this.migrated.get(d.connection) : undefined) ?? this.socket;
+      const socket = (d.connection !== undefined ? this.socketOf.get(d.connection) : undefined) ?? this.socket;
       socket.send(Buffer.from(this.out.subarray(0, d.length)), d.to.port, d.to.address);
     }
     this.dispatchEvents();
@@ -202,7 +243,12 @@ export class QuicEndpoint implements Driver {
     for (const [core, conn] of this.conns) {
       for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) conn.dispatch(e);
       conn.wakeAll();
-      if (core.isClosed) this.conns.delete(core);
+      if (core.isClosed) {
+        this.conns.delete(core);
+        const own = this.socketOf.get(core);
+        if (own !== undefined && own !== this.preferredSocket) own.close();
+        this.socketOf.delete(core);
+      }
     }
   }
 
@@ -229,11 +275,18 @@ export class QuicEndpoint implements Driver {
     const closing = [...this.conns.values()].map((c) => c.close({ closeCode: 0, reason: 'endpoint closing' }));
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, graceMs))]);
     if (this.timer !== undefined) clearTimeout(this.timer);
-    for (const s of this.migrated.values()) s.close();
+    for (const s of this.socketOf.values()) if (s !== this.preferredSocket) s.close();
+    this.socketOf.clear();
+    this.preferredSocket?.close();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function preferredAddressOf(socket: dgram.Socket): PreferredAddressConfig {
+  const a = socket.address();
+  return a.family === 'IPv6' ? { ipv6: { address: a.address, port: a.port } } : { ipv4: { address: a.address, port: a.port } };
 }

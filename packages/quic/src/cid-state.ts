@@ -43,6 +43,15 @@ export class LocalCids {
     }
   }
 
+  /** Issues the next CID without a NEW_CONNECTION_ID frame (the preferred_address CID, RFC 9000 §5.1.1). */
+  issueUnannounced(): IssuedCid {
+    const { cid, resetToken } = this.make();
+    const c = { seq: this.nextSeq++, cid, resetToken, retired: false };
+    this.issued.push(c);
+    this.generation++;
+    return c;
+  }
+
   /** RETIRE_CONNECTION_ID from the peer (§19.16). `packetDcid` is the DCID of the packet that carried it. */
   retire(seq: number, packetDcid: Uint8Array, frameType: number): void {
     if (seq >= this.nextSeq) throw new QuicError(TransportErrorCode.PROTOCOL_VIOLATION, `retiring unissued connection ID ${seq}`, frameType);

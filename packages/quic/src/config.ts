@@ -4,7 +4,8 @@ import type { CongestionController } from '@gquic/recovery';
 import { NewReno } from '@gquic/recovery';
 import type { TlsClientConfig, TlsServerConfig } from '@gquic/tls';
 import type { QlogFactory } from './qlog.js';
-import { QUIC_V1, QUIC_V2, defaultTransportParameters, type TransportParameters } from '@gquic/wire';
+import { QUIC_V1, QUIC_V2, defaultTransportParameters, type PreferredAddress, type TransportParameters } from '@gquic/wire';
+import type { PreferredAddressConfig } from './preferred-address.js';
 
 export interface TransportConfig {
   /** The version a client starts with (a server answers in the client's version when it supports it). */
@@ -59,6 +60,10 @@ export interface TransportConfig {
   greaseTransportParameters: boolean;
   /** Ask clients not to migrate (disable_active_migration, RFC 9000 §18.2); NAT rebinding is still followed. */
   disableActiveMigration: boolean;
+  /** Server: addresses clients should move to after the handshake (preferred_address, RFC 9000 §9.6). */
+  preferredAddress?: PreferredAddressConfig;
+  /** Client: validate and move to the server's preferred address when it gives one (default true). */
+  usePreferredAddress: boolean;
   /** DPLPMTUD (RFC 8899): probe for datagrams larger than 1200 bytes, up to pmtuMax (and the peer's limit). */
   pmtuDiscovery: boolean;
   /** The largest datagram we probe for: 1452 fits IPv4 over a 1500-byte Ethernet MTU with common tunnels. */
@@ -95,6 +100,7 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   pmtuDiscovery: true,
   pmtuMax: 1452,
   disableActiveMigration: false,
+  usePreferredAddress: true,
 };
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters'>;
@@ -121,7 +127,7 @@ export interface ServerConfig {
 /** Our transport parameters (RFC 9000 §18.2) from the configuration. */
 export function localTransportParameters(
   t: TransportConfig,
-  ids: { initialScid: Uint8Array; originalDcid?: Uint8Array; retryScid?: Uint8Array; resetToken?: Uint8Array; grease?: Uint8Array },
+  ids: { initialScid: Uint8Array; originalDcid?: Uint8Array; retryScid?: Uint8Array; resetToken?: Uint8Array; grease?: Uint8Array; preferredAddress?: PreferredAddress },
 ): TransportParameters {
   const tp = defaultTransportParameters();
   tp.maxIdleTimeout = t.idleTimeoutMs;
@@ -149,5 +155,6 @@ export function localTransportParameters(
   if (ids.originalDcid !== undefined) tp.originalDestinationConnectionId = ids.originalDcid;
   if (ids.resetToken !== undefined) tp.statelessResetToken = ids.resetToken;
   if (ids.retryScid !== undefined) tp.retrySourceConnectionId = ids.retryScid;
+  if (ids.preferredAddress !== undefined) tp.preferredAddress = ids.preferredAddress;
   return tp;
 }

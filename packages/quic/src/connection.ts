@@ -45,7 +45,8 @@ import {
   type Frame,
   type TransportParameters,
 } from '@gquic/wire';
-import { LocalCids, PeerCids } from './cid-state.js';
+import { LocalCids, PeerCids, type PeerCid } from './cid-state.js';
+import { choosePreferredAddress, encodePreferredAddress, type PathAddress } from './preferred-address.js';
 import { DEFAULT_TRANSPORT, localTransportParameters, type ClientConfig, type ServerConfig, type TransportConfig } from './config.js';
 import type { ConnectionEvent } from './events.js';
 import { KeyUpdate } from './key-update.js';
@@ -79,6 +80,7 @@ export type ConnectionState = 'handshake' | 'established' | 'closing' | 'drainin
 const LEVEL_SPACE: Record<EncryptionLevel, SpaceId | -1> = { initial: SPACE_INITIAL, early: -1, handshake: SPACE_HANDSHAKE, application: SPACE_APPLICATION };
 const SPACE_PACKET_TYPE = [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt] as const;
 const AEAD_TAG = 16;
+const PING: Frame = { type: 'ping' };
 /** RFC 9000 §14.1 */
 export const MIN_INITIAL_DATAGRAM = 1200;
 /** RFC 9000 §8.1: bytes a server may send per byte received before the client's address is validated. */
@@ -94,6 +96,8 @@ export interface ConnectionStats {
   packetsSent: number;
   packetsReceived: number;
   packetsLost: number;
+  /** Client: 0-RTT packets sent (RFC 9001 §4.6). */
+  zeroRttPacketsSent: number;
   congestion: { phase: string; [k: string]: number | string };
 }
 
@@ -172,6 +176,7 @@ export class Connection {
   private bytesReceived = 0;
   private packetsSent = 0;
   private packetsReceived = 0;
+  private zeroRttPacketsSent = 0;
   private readonly header = new PacketHeader();
   private readonly reader = new BufferReader();
   private readonly writer = new BufferWriter();
@@ -207,6 +212,7 @@ export class Connection {
     this.isServer = isServer;
     this.transport = transport;
     this.originalVersion = transport.version;
+    this.lastNow = now;
     this.originalDcid = ids.dcid;
     this.addressValidated = !isServer || ids.addressValidated === true;
     this.serverRetryScid = ids.retryScid;
@@ -235,6 +241,8 @@ export class Connection {
       return { cid, resetToken: tokenFor(cid) };
     });
     this.peerCids = new PeerCids(isServer ? ids.peerScid! : ids.dcid, transport.activeConnectionIdLimit);
+    // RFC 9000 §5.1.1: the preferred_address CID is sequence number 1, sent in the transport parameter only.
+    if (isServer && transport.preferredAddress !== undefined) this.localCids.issueUnannounced();
     this.config = config;
     this.resetTokenFor = tokenFor;
     if (!isServer && (config as ClientConfig).addressToken !== undefined) this.retryToken = (config as ClientConfig).addressToken!;
@@ -276,10 +284,13 @@ export class Connection {
   private makeTls(scid: Uint8Array, dcid: Uint8Array): TlsConnection {
     const random = this.config.tls.provider ?? nodeProvider;
     // RFC 9000 §18.2: the server's stateless_reset_token is for the CID it chose in the handshake.
+    const preferred = this.isServer ? this.localCids.bySeq(1) : undefined;
+    const pa = this.transport.preferredAddress;
     const ids = this.isServer
       ? {
           initialScid: scid,
           originalDcid: dcid,
+          ...(pa !== undefined && preferred !== undefined ? { preferredAddress: encodePreferredAddress(pa, preferred.cid, preferred.resetToken) } : {}),
           ...(this.serverRetryScid !== undefined ? { retryScid: this.serverRetryScid } : {}),
           resetToken: this.resetTokenFor(scid),
           grease: random.randomBytes(12),
@@ -465,6 +476,11 @@ export class Connection {
     this.keyUpdateRequested = true;
   }
 
+  /** Client: 0-RTT keys are in hand and the server has not refused them; streams opened now go out as 0-RTT. */
+  get canSendEarlyData(): boolean {
+    return !this.handshakeComplete && this.zeroRttWrite !== undefined && this.earlyDataAccepted !== false;
+  }
+
   /** Key updates done so far (ours and the peer's). */
   get keyUpdates(): number {
     return this.keyUpdate?.keys.generation ?? 0;
@@ -482,6 +498,7 @@ export class Connection {
       packetsSent: this.packetsSent,
       packetsReceived: this.packetsReceived,
       packetsLost: r.packetsLost,
+      zeroRttPacketsSent: this.zeroRttPacketsSent,
       congestion: r.cc.metrics(),
     };
   }
@@ -680,7 +697,7 @@ export class Connection {
     if (this.qlog !== undefined) this.qlogFrames = [];
     const ackEliciting = this.processFrames(spaceId, h, payloadOffset, plainEnd, now);
     if (this.qlog !== undefined) {
-      this.qlog.event(now, 'packet_received', { header: { packet_type: QLOG_PACKET_TYPES[spaceId], packet_number: pn }, raw: { length: h.end - h.offset }, frames: this.qlogFrames });
+      this.qlog.event(now, 'packet_received', { header: { packet_type: zeroRtt ? '0RTT' : QLOG_PACKET_TYPES[spaceId], packet_number: pn }, raw: { length: h.end - h.offset }, frames: this.qlogFrames });
       this.qlogFrames = undefined;
       this.logMetrics(now);
     }
@@ -818,6 +835,12 @@ export class Connection {
   }
 
   private readonly pathResponses: Uint8Array[] = [];
+  /** A path being probed beside the one in use. */
+  private probe: PathProbe | undefined;
+  /** Where the datagram pollTransmit just wrote goes, when not to `peerAddress` (a probe on another path). */
+  transmitTo: PathAddress | undefined;
+  /** The client moved to the server's preferred address (stats). */
+  usingPreferredAddress = false;
 
   // Paths (RFC 9000 §8.2, §9). Addresses are opaque to the core; the endpoint compares and sends to them.
   /** The peer's current address and whether it is validated; the previous one, to fall back to. */
@@ -842,6 +865,8 @@ export class Connection {
     const from = this.datagramPath;
     if (from === undefined || this.path === undefined || samePath(from, this.path.addr) || !this.isServer || !this.handshakeConfirmed) return;
     const portOnly = from.address === this.path.addr.address;
+    // §9.3.3: validate the previously active path too, so that a forwarding attacker cannot keep us on its path.
+    if (this.path.validated) this.startProbe('old-path', this.path.addr, this.peerCids.current, now);
     this.previousPath = this.path.validated ? this.path : this.previousPath;
     this.path = { addr: from, validated: false, received: 0, sent: 0, challenge: this.provider.randomBytes(8), challengeDeadline: now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs) };
     this.pathChallengePending = true;
@@ -851,6 +876,13 @@ export class Connection {
   }
 
   private onPathResponse(data: Uint8Array, now: number): void {
+    const probe = this.probe;
+    if (probe !== undefined && equalBytes(probe.challenge, data)) {
+      this.probe = undefined;
+      if (probe.kind === 'preferred') this.moveToPreferredAddress(probe, now);
+      // An old path that answers stays as it is: only a non-probing packet from it moves us back (§9.3.3).
+      return;
+    }
     const p = this.path;
     if (p === undefined || p.challenge === undefined || !equalBytes(p.challenge, data)) return;
     p.validated = true;
@@ -883,12 +915,9 @@ export class Connection {
     if (this.isServer) throw new Error('only clients migrate');
     if (!this.handshakeConfirmed) throw new Error('migration needs a confirmed handshake (RFC 9000 §9)');
     if (this.peerParams?.disableActiveMigration === true) throw new Error('the server sent disable_active_migration');
-    const next = this.peerCids.active.find((c) => c.seq !== this.peerCids.current.seq);
+    const next = this.peerCids.active.find((c) => c.seq !== this.peerCids.current.seq && c.seq !== this.probe?.cid.seq);
     if (next === undefined) throw new Error('no spare connection ID from the peer to migrate with');
-    const old = this.peerCids.current;
-    this.peerCids.active.splice(this.peerCids.active.indexOf(old), 1);
-    this.peerCids.pendingRetire.push(old.seq);
-    this.peerCids.current = next;
+    this.usePeerCid(next);
     if (this.path !== undefined) {
       this.path = { ...this.path, validated: false, received: 0, sent: 0, challenge: this.provider.randomBytes(8), challengeDeadline: now + 3 * this.recovery.rtt.pto(this.recovery.maxAckDelayUs) };
       this.pathChallengePending = true;
@@ -896,6 +925,55 @@ export class Connection {
     this.previousPath = undefined;
     this.recovery.resetPath(this.transport.congestionController(this.mtu.current));
     this.migrations++;
+  }
+
+  /** §9.5: a new path gets a new connection ID; the old one is retired. */
+  private usePeerCid(next: PeerCid): void {
+    const old = this.peerCids.current;
+    this.peerCids.active.splice(this.peerCids.active.indexOf(old), 1);
+    this.peerCids.pendingRetire.push(old.seq);
+    this.peerCids.current = next;
+  }
+
+  /** §9.6.3: the preferred address is validated — send everything there with its CID; the old address is done. */
+  private moveToPreferredAddress(probe: PathProbe, now: number): void {
+    if (this.peerCids.active.includes(probe.cid) && probe.cid !== this.peerCids.current) this.usePeerCid(probe.cid);
+    this.path = { addr: probe.addr, validated: true, received: 0, sent: 0, challenge: undefined, challengeDeadline: Number.POSITIVE_INFINITY };
+    this.previousPath = undefined;
+    // §9.4: a new server address is a new path: congestion control and RTT start over.
+    this.recovery.resetPath(this.transport.congestionController(this.mtu.current));
+    this.usingPreferredAddress = true;
+    this.migrations++;
+    this.qlog?.event(now, 'migration_state_updated', { new: 'complete', preferred_address: `${probe.addr.address}:${probe.addr.port}` });
+  }
+
+  /** The probe's PATH_CHALLENGE, padded to 1200 bytes (§8.2.1), to the probed address with the probe's CID. */
+  private sendProbe(now: number, out: Uint8Array): number {
+    const probe = this.probe;
+    if (probe === undefined || !probe.sendPending || this.spaces[SPACE_APPLICATION]!.writeKeys === undefined || out.length < MIN_INITIAL_DATAGRAM || this.state !== 'established') return 0;
+    const size = MIN_INITIAL_DATAGRAM;
+    const pn = this.sealPadded(out, size, probe.cid.cid, { type: 'path_challenge', data: probe.challenge });
+    // Not in flight: a probe of another path must not count for this path's congestion control or RTT (§9.4).
+    this.recovery.onPacketSent(SPACE_APPLICATION, new SentPacket(pn, now, size, true, false, false, [], false));
+    probe.sendPending = false;
+    probe.tries++;
+    probe.deadline = now + this.recovery.rtt.pto(this.recovery.maxAckDelayUs);
+    this.transmitTo = probe.addr;
+    this.qlog?.event(now, 'packet_sent', { header: { packet_type: '1RTT', packet_number: pn }, raw: { length: size }, frames: [{ frame_type: 'path_challenge' }, { frame_type: 'padding' }] });
+    return size;
+  }
+
+  /** A probe's PTO passed without a PATH_RESPONSE: challenge again, or give up (the path in use stays). */
+  private onProbeTimeout(now: number): void {
+    const probe = this.probe!;
+    if (probe.tries >= PROBE_TRIES) {
+      this.probe = undefined;
+      this.qlog?.event(now, 'migration_state_updated', { new: 'probe_failed', kind: probe.kind });
+      return;
+    }
+    probe.challenge = this.provider.randomBytes(8);
+    probe.sendPending = true;
+    probe.deadline = Number.POSITIVE_INFINITY;
   }
 
   // RFC 9221 DATAGRAM: bounded queues, drop-oldest, never retransmitted.
@@ -1179,6 +1257,12 @@ export class Connection {
     const ms = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
     this.idleTimeoutUs = ms * 1000;
     if (tp.statelessResetToken !== undefined) this.peerCids.current.resetToken = tp.statelessResetToken;
+    const pa = tp.preferredAddress;
+    if (pa !== undefined) {
+      // §18.2: only servers send it, and not with a zero-length CID; its CID is sequence number 1 (§5.1.1).
+      if (this.isServer || this.peerCids.current.cid.length === 0 || pa.connectionId.length === 0) throw new QuicError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'preferred_address not allowed here');
+      this.peerCids.onNew(1, 0, pa.connectionId, pa.statelessResetToken, 0);
+    }
   }
 
   /** RFC 9368 §4-5: version_information must agree with the version in use, and reveal no downgrade. */
@@ -1219,6 +1303,22 @@ export class Connection {
     // RFC 9001 §4.9.2: Handshake keys go once the handshake is confirmed.
     this.dropSpace(SPACE_HANDSHAKE);
     this.localCids.fill(this.cidLimit());
+    if (!this.isServer) this.probePreferredAddress(this.lastNow);
+  }
+
+  /** RFC 9000 §9.6.1: once the handshake is confirmed, the client validates the server's preferred address. */
+  private probePreferredAddress(now: number): void {
+    const pa = this.peerParams?.preferredAddress;
+    const cid = this.peerCids.active.find((c) => c.seq === 1);
+    if (pa === undefined || cid === undefined || this.path === undefined || !this.transport.usePreferredAddress) return;
+    const addr = choosePreferredAddress(pa, this.path.addr);
+    if (addr === undefined || samePath(addr, this.path.addr)) return;
+    this.startProbe('preferred', addr, cid, now);
+  }
+
+  private startProbe(kind: PathProbe['kind'], addr: PathAddress, cid: PeerCid, now: number): void {
+    this.probe = { kind, addr, cid, challenge: this.provider.randomBytes(8), sendPending: true, deadline: Number.POSITIVE_INFINITY, tries: 0 };
+    this.qlog?.event(now, 'path_probe', { kind, address: `${addr.address}:${addr.port}` });
   }
 
   private cidLimit(): number {
@@ -1315,6 +1415,7 @@ export class Connection {
       this.recovery.deadline(this.lastNow),
       this.keyUpdate?.keys.previousDiscardAt ?? Number.POSITIVE_INFINITY,
       this.path?.challengeDeadline ?? Number.POSITIVE_INFINITY,
+      this.probe?.deadline ?? Number.POSITIVE_INFINITY,
     );
     for (const sp of this.spaces) if (!sp.discarded && sp.acks.ackPending) t = Math.min(t, sp.acks.ackDeadline);
     return t;
@@ -1335,6 +1436,7 @@ export class Connection {
       this.finishClose();
       return;
     }
+    if (this.probe !== undefined && now >= this.probe.deadline) this.onProbeTimeout(now);
     if (this.path !== undefined && now >= this.path.challengeDeadline) {
       this.path.challengeDeadline = Number.POSITIVE_INFINITY;
       this.onPathValidationTimeout(now);
@@ -1427,6 +1529,9 @@ export class Connection {
       }
     }
     let limit = Math.min(out.length, this.mtu.current);
+    this.transmitTo = undefined;
+    const pathProbe = this.sendProbe(now, out);
+    if (pathProbe > 0) return pathProbe;
     const probe = this.mtuProbe(now, out);
     if (probe > 0) return probe;
     if (this.isServer && this.path !== undefined && !this.path.validated) {
@@ -1484,6 +1589,7 @@ export class Connection {
       this.recovery.onPacketSent(b.space, new SentPacket(b.pn, now, b.end - b.start, b.ackEliciting, inFlight, this.appLimited, b.frames));
       this.packetsSent++;
       if (b.space === SPACE_APPLICATION && !b.zeroRtt) this.keyUpdate?.onPacketSent(b.pn, b.hasAck);
+      if (b.zeroRtt) this.zeroRttPacketsSent++;
       if (this.qlog !== undefined) this.qlogSent(b, now);
     }
     // Initial keys: a client discards them when it first sends a Handshake packet (RFC 9001 §4.9.1).
@@ -1517,7 +1623,7 @@ export class Connection {
     }
     if (b.ackEliciting && frames.length === 0) frames.push({ frame_type: 'ping' });
     if (b.padded) frames.push({ frame_type: 'padding' });
-    this.qlog!.event(now, 'packet_sent', { header: { packet_type: QLOG_PACKET_TYPES[b.space], packet_number: b.pn }, raw: { length: b.end - b.start }, frames });
+    this.qlog!.event(now, 'packet_sent', { header: { packet_type: b.zeroRtt ? '0RTT' : QLOG_PACKET_TYPES[b.space], packet_number: b.pn }, raw: { length: b.end - b.start }, frames });
   }
 
   /**
@@ -1529,24 +1635,33 @@ export class Connection {
     const size = this.mtu.probeSize(now);
     if (size === 0 || size > out.length || this.recovery.bytesInFlight + size > this.recovery.cc.window) return 0;
     const sp = this.spaces[SPACE_APPLICATION]!;
-    const keys = sp.writeKeys;
-    if (keys === undefined) return 0;
+    if (sp.writeKeys === undefined) return 0;
+    const pn = this.sealPadded(out, size, this.peerCids.current.cid, PING);
+    this.recovery.onPacketSent(SPACE_APPLICATION, new SentPacket(pn, now, size, true, true, false, [], true));
+    this.mtu.onProbeSent(size);
+    this.qlog?.event(now, 'packet_sent', { header: { packet_type: '1RTT', packet_number: pn }, raw: { length: size }, frames: [{ frame_type: 'ping' }, { frame_type: 'padding' }], is_mtu_probe_packet: true });
+    return size;
+  }
+
+  /**
+   * A 1-RTT packet of one frame and PADDING up to `size` (a probe), sealed in place in out[0, size): returns its
+   * packet number. The caller records it with recovery.
+   */
+  private sealPadded(out: Uint8Array, size: number, dcid: Uint8Array, frame: Frame): number {
+    const sp = this.spaces[SPACE_APPLICATION]!;
     const w = this.writer.reset(out, 0, size);
     const pn = sp.nextPn++;
     const pnLength = packetNumberLength(pn, this.recovery.largestAcked(SPACE_APPLICATION));
-    writeShortHeader(w, this.peerCids.current.cid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength), this.quicBit(pn));
+    writeShortHeader(w, dcid, 0, this.keyUpdate?.phase ?? 0, pnLength, truncatePacketNumber(pn, pnLength), this.quicBit(pn));
     const pnOffset = w.pos - pnLength;
-    writeFrame(w, { type: 'ping' });
+    writeFrame(w, frame);
     const payloadEnd = size - AEAD_TAG;
     out.fill(0, w.pos, payloadEnd); // PADDING
-    keys.protect(out, 0, pnOffset, pnLength, pn, payloadEnd);
-    this.recovery.onPacketSent(SPACE_APPLICATION, new SentPacket(pn, now, size, true, true, false, [], true));
+    sp.writeKeys!.protect(out, 0, pnOffset, pnLength, pn, payloadEnd);
     this.keyUpdate?.onPacketSent(pn, false);
-    this.mtu.onProbeSent(size);
     this.packetsSent++;
     this.bytesSent += size;
-    this.qlog?.event(now, 'packet_sent', { header: { packet_type: '1RTT', packet_number: pn }, raw: { length: size }, frames: [{ frame_type: 'ping' }, { frame_type: 'padding' }], is_mtu_probe_packet: true });
-    return size;
+    return pn;
   }
 
   /** PMTU bookkeeping for an acknowledged or lost packet. */
@@ -1860,11 +1975,22 @@ export class Connection {
   }
 }
 
-/** A peer address, opaque to the core (the endpoint's Address). */
-export interface PathAddress {
-  address: string;
-  port: number;
+/**
+ * A probe of a path other than the one in use (RFC 9000 §8.2): the client validating the server's preferred
+ * address (§9.6.3), or a server validating the old path after an apparent migration (§9.3.3).
+ */
+interface PathProbe {
+  kind: 'preferred' | 'old-path';
+  addr: PathAddress;
+  cid: PeerCid;
+  challenge: Uint8Array;
+  sendPending: boolean;
+  deadline: number;
+  tries: number;
 }
+
+/** PATH_CHALLENGE sends before a probe is given up (each waits one PTO). */
+const PROBE_TRIES = 3;
 
 interface PathState {
   addr: PathAddress;

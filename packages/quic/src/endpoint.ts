@@ -105,8 +105,11 @@ export class Endpoint {
     }
   }
 
-  /** A datagram from `from`. The buffer may be modified in place. */
-  recv(datagram: Uint8Array, from: Address, now: number): void {
+  /**
+   * A datagram from `from`. The buffer may be modified in place. Returns the connection it went to (an adapter
+   * with several sockets answers from the one the peer uses), or undefined.
+   */
+  recv(datagram: Uint8Array, from: Address, now: number): Connection | undefined {
     const h = this.header;
     try {
       parsePacketHeader(datagram, 0, this.transport.cidLength, h);
@@ -116,9 +119,15 @@ export class Endpoint {
     const key = cidKey(h.dcid);
     let e = this.byCid.get(key);
     if (e === undefined) {
-      if (!h.isLong) return this.onUnknownShortHeader(datagram, h.dcid, from, now);
+      if (!h.isLong) {
+        this.onUnknownShortHeader(datagram, h.dcid, from, now);
+        return;
+      }
       if (this.server === undefined) return;
-      if (!this.transport.versions.includes(h.version) || !isSupportedVersion(h.version)) return this.sendVersionNegotiation(datagram, h, from, now);
+      if (!this.transport.versions.includes(h.version) || !isSupportedVersion(h.version)) {
+        this.sendVersionNegotiation(datagram, h, from, now);
+        return;
+      }
       if (h.type !== PacketType.Initial) return;
       // RFC 9000 §14.1: a server drops Initial datagrams smaller than 1200 bytes; §7.2: DCIDs of 8+ bytes.
       if (datagram.length < MIN_INITIAL_DATAGRAM || h.dcidLength < 8) return;
@@ -133,7 +142,8 @@ export class Endpoint {
         const t = this.tokens.open(token, TOKEN_RETRY, from, now);
         if (t === undefined || !equalBytes(t.retryScid, h.dcid)) {
           // §8.1.3: an invalid Retry token closes the connection attempt with INVALID_TOKEN.
-          return this.refuse(datagram, h, from, now, TransportErrorCode.INVALID_TOKEN, 'invalid or expired Retry token');
+          this.refuse(datagram, h, from, now, TransportErrorCode.INVALID_TOKEN, 'invalid or expired Retry token');
+          return;
         }
         odcid = t.originalDcid;
         retryScid = t.retryScid;
@@ -141,7 +151,10 @@ export class Endpoint {
       } else if (token.length > 0 && this.tokens.open(token, TOKEN_NEW, from, now) !== undefined) {
         validated = true; // a NEW_TOKEN from an earlier connection: no Retry needed
       }
-      if (!validated && this.server.retry === true) return this.sendRetry(h, from, now);
+      if (!validated && this.server.retry === true) {
+        this.sendRetry(h, from, now);
+        return;
+      }
       const scid = provider.randomBytes(this.transport.cidLength);
       const newToken = this.server.newTokens !== false ? this.tokens.seal({ kind: TOKEN_NEW, issuedAt: now, originalDcid: new Uint8Array(0), retryScid: new Uint8Array(0) }, from) : undefined;
       const ids = {
@@ -161,13 +174,14 @@ export class Endpoint {
       e = this.add(conn, from, [key, cidKey(scid)]);
       this.events.push({ type: 'connection', connection: conn, remote: from });
       this.syncCids(e);
-      return;
+      return conn;
     }
     e.conn.handleDatagram(datagram, now, from);
     // The connection decides where the peer is (it may have migrated, RFC 9000 §9).
     const to = e.conn.peerAddress;
     if (to !== undefined) e.remote = to;
     this.syncCids(e);
+    return e.conn;
   }
 
   /**
@@ -245,7 +259,7 @@ export class Endpoint {
       this.syncCids(e);
       if (len > 0) {
         this.next = (this.next + i + 1) % n;
-        return { length: len, to: e.remote, connection: e.conn };
+        return { length: len, to: e.conn.transmitTo ?? e.remote, connection: e.conn };
       }
     }
     return null;

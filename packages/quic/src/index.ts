@@ -11,3 +11,4 @@ export * from './qlog.js';
 export * from './key-update.js';
 export * from './address-token.js';
 export * from './mtu-discovery.js';
+export * from './preferred-address.js';

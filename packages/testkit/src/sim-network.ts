@@ -125,8 +125,11 @@ export class SimNetwork {
   readonly sentBytes: [number, number] = [0, 0];
   /** The source address the server sees for the client (change it to simulate NAT rebinding or migration). */
   clientAddress: Address = CLIENT_ADDRESS;
-  /** Where the server addressed each datagram it sent, in order. */
+  /** Where the server addressed each datagram it sent, in order; the same for the client. */
   readonly serverSentTo: Address[] = [];
+  readonly clientSentTo: Address[] = [];
+  /** Addresses the server receives on (a preferred address is added here); client datagrams to others are lost. */
+  serverAddresses: Address[] = [SERVER_ADDRESS];
   readonly receivedBytes: [number, number] = [0, 0];
 
   constructor(
@@ -152,6 +155,10 @@ export class SimNetwork {
         const d = this.buf.slice(0, out.length);
         this.sentBytes[i] += d.length;
         if (i === 1) this.serverSentTo.push(out.to);
+        else {
+          this.clientSentTo.push(out.to);
+          if (!this.serverAddresses.some((a) => a.address === out.to.address && a.port === out.to.port)) continue;
+        }
         for (const a of this.links[i].send(d, this.now)) this.inflight.push({ at: a.at, seq: this.seq++, to: i === 0 ? 1 : 0, data: a.data });
       }
     }
