@@ -8,7 +8,7 @@
 
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { QpackError, QpackErrorCode } from './errors.js';
-import { QpackReader, QpackWriter, TRUNCATED } from './primitives.js';
+import { QpackReader, QpackWriter, TRUNCATED, joinPending } from './primitives.js';
 import { STATIC_TABLE } from './static-table.js';
 
 export type FieldLine = [name: string, value: string];
@@ -57,12 +57,7 @@ export class QpackDecoder {
    * `resume` for each). Throws QPACK_ENCODER_STREAM_ERROR for bad instructions.
    */
   onEncoderStream(data: Uint8Array): number[] {
-    let buf = data;
-    if (this.pending.length > 0) {
-      buf = new Uint8Array(this.pending.length + data.length);
-      buf.set(this.pending);
-      buf.set(data, this.pending.length);
-    }
+    const buf = joinPending(this.pending, data);
     const r = this.reader.reset(buf, 0, buf.length, QpackErrorCode.ENCODER_STREAM_ERROR);
     const t = this.table;
     const maxString = t.maxCapacity;

@@ -10,7 +10,7 @@
 import { DynamicTable, ENTRY_OVERHEAD, entrySize } from './dynamic-table.js';
 import type { FieldLine } from './decoder.js';
 import { QpackError, QpackErrorCode } from './errors.js';
-import { QpackReader, QpackWriter, TRUNCATED, octets } from './primitives.js';
+import { QpackReader, QpackWriter, TRUNCATED, joinPending, octets } from './primitives.js';
 import { STATIC_TABLE } from './static-table.js';
 
 export interface QpackEncoderOptions {
@@ -220,12 +220,7 @@ export class QpackEncoder {
 
   /** Decoder stream data (§4.4). Throws QPACK_DECODER_STREAM_ERROR for bad instructions. */
   onDecoderStream(data: Uint8Array): void {
-    let buf = data;
-    if (this.pending.length > 0) {
-      buf = new Uint8Array(this.pending.length + data.length);
-      buf.set(this.pending);
-      buf.set(data, this.pending.length);
-    }
+    const buf = joinPending(this.pending, data);
     const r = this.reader.reset(buf, 0, buf.length, QpackErrorCode.DECODER_STREAM_ERROR);
     while (r.remaining > 0) {
       const start = r.pos;

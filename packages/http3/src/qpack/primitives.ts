@@ -12,6 +12,15 @@ export const TRUNCATED = new (class Truncated extends Error {
   }
 })();
 
+/** The unparsed tail of a stream (an incomplete instruction) followed by new data. */
+export function joinPending(pending: Uint8Array, data: Uint8Array): Uint8Array {
+  if (pending.length === 0) return data;
+  const buf = new Uint8Array(pending.length + data.length);
+  buf.set(pending);
+  buf.set(data, pending.length);
+  return buf;
+}
+
 /** Integers above 2^53 - 1 cannot be represented exactly: QPACK fields never need them, so they are errors. */
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 
