@@ -180,8 +180,14 @@ export class Connection {
   private readonly header = new PacketHeader();
   private readonly reader = new BufferReader();
   private readonly writer = new BufferWriter();
-  /** Stream ids with data to send, round-robin (the scheduler of a later issue replaces this). */
+  /** Stream ids with data to send, in the order they get their turn. */
   private sendQueue: number[] = [];
+  /**
+   * RFC 9218 §10 priorities set by the application (HTTP/3): lower urgency first; within one urgency,
+   * non-incremental streams one at a time in stream-ID order, then incremental ones round-robin. Streams without
+   * one are urgency 3, incremental (plain round-robin, as before any priority is set).
+   */
+  private readonly priorities = new Map<number, { urgency: number; incremental: boolean }>();
   /** qlog trace, when configured; `qlogFrames` collects a received packet's frames. */
   private readonly qlog: QlogTrace | undefined;
   private qlogFrames: Array<Record<string, unknown>> | undefined;
@@ -423,6 +429,12 @@ export class Connection {
     if (s === undefined) throw new Error(`stream ${id} cannot be written`);
     s.finish();
     this.queueStream(id);
+  }
+
+  /** Sets a stream's scheduling priority (RFC 9218: urgency 0-7, lower first; incremental or sequential). */
+  setStreamPriority(id: number, urgency: number, incremental: boolean): void {
+    if (urgency === 3 && incremental) this.priorities.delete(id);
+    else this.priorities.set(id, { urgency: Math.max(0, Math.min(7, urgency | 0)), incremental });
   }
 
   /** Bytes the stream accepts now. */
@@ -1898,8 +1910,29 @@ export class Connection {
     return frames.length > start || w.pos > pos;
   }
 
-  /** STREAM frames, round-robin over streams with data; returns whether any was written. */
+  /** Orders the send queue by priority (stable, so equal streams keep their round-robin order). */
+  private prioritize(): void {
+    const pr = this.priorities;
+    if (pr.size === 0) return;
+    // Forget the priorities of streams that are gone (amortized: only when the map has grown past the live ones).
+    if (pr.size > 2 * this.streams.send.size + 16) for (const id of pr.keys()) if (!this.streams.send.has(id)) pr.delete(id);
+    if (this.sendQueue.length < 2) return;
+    this.sendQueue.sort((a, b) => {
+      const pa = pr.get(a);
+      const pb = pr.get(b);
+      const ua = pa?.urgency ?? 3;
+      const ub = pb?.urgency ?? 3;
+      if (ua !== ub) return ua - ub;
+      const sa = pa !== undefined && !pa.incremental;
+      const sb = pb !== undefined && !pb.incremental;
+      if (sa !== sb) return sa ? -1 : 1;
+      return sa ? a - b : 0; // sequential by stream id; incremental keep their round-robin order
+    });
+  }
+
+  /** STREAM frames over streams with data in priority order (round-robin by default); whether any was written. */
   private writeStreamFrames(w: BufferWriter, frames: SentFrames): boolean {
+    this.prioritize();
     let wrote = false;
     let rounds = this.sendQueue.length;
     while (rounds-- > 0 && w.remaining > 16) {
@@ -1934,7 +1967,14 @@ export class Connection {
       frames.push(new SentFrame(SF_STREAM, id, c.offset, c.data.length, c.fin));
       if (c.isNew) this.sendDataUsed += c.data.length;
       wrote = true;
-      if (s.hasData()) this.sendQueue.push(id);
+      if (s.hasData()) {
+        // A sequential stream keeps its turn (RFC 9218 §10); the others go to the back of the queue.
+        const p = this.priorities.get(id);
+        if (p !== undefined && !p.incremental) {
+          this.sendQueue.unshift(id);
+          this.prioritize();
+        } else this.sendQueue.push(id);
+      }
     }
     return wrote;
   }
