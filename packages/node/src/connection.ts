@@ -23,6 +23,16 @@ export interface Driver {
   migrate(conn: QuicConnection): Promise<void>;
 }
 
+/** The connection was closed with an application error code (by us or the peer, as `info` says). */
+export class ApplicationCloseError extends Error {
+  readonly errorCode: number | bigint;
+  constructor(readonly info: CloseInfo) {
+    super(`connection closed by ${info.byPeer ? 'the peer' : 'us'} with application code 0x${info.errorCode.toString(16)}${info.reason !== '' ? `: ${info.reason}` : ''}`);
+    this.name = 'ApplicationCloseError';
+    this.errorCode = info.errorCode;
+  }
+}
+
 class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private items: T[] = [];
   private waiters: Array<(r: IteratorResult<T>) => void> = [];
@@ -73,6 +83,8 @@ export class QuicConnection {
   private closeInfo: CloseInfo | undefined;
   /** The latest session ticket (pass as tls.session, with earlyData, to resume with 0-RTT). */
   session: ClientSession | undefined;
+  /** Called with each session ticket as it arrives (e.g. to store it). */
+  onSessionTicket: ((session: ClientSession) => void) | undefined;
   /** The latest NEW_TOKEN token (pass as addressToken next time to skip a Retry). */
   addressToken: Uint8Array | undefined;
   private datagramWaiter: (() => void) | undefined;
@@ -257,6 +269,7 @@ export class QuicConnection {
         break;
       case 'session-ticket':
         this.session = e.session;
+        this.onSessionTicket?.(e.session);
         break;
       case 'new-token':
         this.addressToken = e.token;
@@ -264,7 +277,8 @@ export class QuicConnection {
       case 'closed': {
         const info: CloseInfo = { errorCode: e.errorCode, reason: e.reason, isApplication: e.isApplication, byPeer: e.byPeer, idle: e.idle };
         this.closeInfo = info;
-        const err = new QuicError(typeof e.errorCode === 'number' ? e.errorCode : 0, e.reason || 'connection closed');
+        // Application codes (HTTP/3's among them) are not transport error codes: they get their own error type.
+        const err = e.isApplication ? new ApplicationCloseError(info) : new QuicError(typeof e.errorCode === 'number' ? e.errorCode : 0, e.reason || 'connection closed');
         this.rejectReady(err);
         for (const s of this.streams.values()) {
           s.failRead(err);

@@ -466,6 +466,7 @@ export class Connection {
     if (r === undefined) return;
     this.onConsumed(r.stopSending(errorCode), now);
     this.pendingStreamControl.add(id);
+    if (r.isFinished) this.streams.collect();
   }
 
   /** Closes at once with a transport error (e.g. INVALID_TOKEN from the endpoint, RFC 9000 §8.1.3). */
@@ -759,6 +760,12 @@ export class Connection {
         if (r === undefined) return;
         const grew = r.onData(f.offset, f.data, f.fin);
         this.onPeerData(grew, type);
+        if (r.stopSendingCode !== undefined) {
+          // Discarded data still counts as consumed, so the connection window moves on (§4.5).
+          this.onConsumed(grew, now);
+          if (r.isFinished) this.streams.collect();
+          return;
+        }
         if (r.isReadable) this.emit({ type: 'stream-readable', streamId: f.streamId });
         return;
       }
@@ -772,6 +779,7 @@ export class Connection {
         this.onPeerData(grew, type);
         this.onConsumed(unread + grew, now);
         this.emit({ type: 'stream-reset', streamId: f.streamId, errorCode: f.errorCode });
+        if (r.isFinished) this.streams.collect();
         return;
       }
       case 'stop_sending': {

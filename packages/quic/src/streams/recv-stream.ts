@@ -117,9 +117,13 @@ export class RecvStream {
     return this.readableBytes > 0 || this.state === 'data-recvd' || this.state === 'reset-recvd';
   }
 
-  /** All data read and FIN seen. */
+  /**
+   * Nothing more for the application: all data read and FIN seen, a reset read — or we asked the peer to stop
+   * and its final size is known (FIN or RESET_STREAM), so the rest would only be discarded (§3.2, §3.5).
+   */
   get isFinished(): boolean {
-    return this.state === 'data-read' || this.state === 'reset-read';
+    if (this.state === 'data-read' || this.state === 'reset-read') return true;
+    return this.stopSendingCode !== undefined && this.finalSize >= 0;
   }
 
   /**
@@ -187,11 +191,21 @@ export class RecvStream {
 
   /** The application stops reading: STOP_SENDING, and received data is discarded. Returns bytes discarded unread. */
   stopSending(code: number | bigint): number {
-    if (this.stopSendingCode !== undefined || this.state === 'data-recvd' || this.state === 'data-read' || this.resetCode !== undefined) return 0;
+    if (this.state === 'data-recvd') {
+      // Everything arrived already: no STOP_SENDING needed (§3.5), the unread rest is discarded.
+      const discarded = this.readableBytes;
+      this.readOffset += discarded;
+      this.readable = [];
+      this.readableBytes = 0;
+      this.state = 'data-read';
+      return discarded;
+    }
+    if (this.stopSendingCode !== undefined || this.state === 'data-read' || this.resetCode !== undefined) return 0;
     this.stopSendingCode = code;
     this.stopSendingPending = true;
-    const discarded = this.readableBytes;
-    this.readOffset += discarded;
+    // Everything received but not read (in order or not) is dropped and counts as consumed.
+    const discarded = this.highestOffset - this.readOffset;
+    this.readOffset = this.highestOffset;
     this.readable = [];
     this.readableBytes = 0;
     this.segments = [];
