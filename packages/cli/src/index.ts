@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { EXAMPLES } from './examples.js';
 import { inspect } from './inspect.js';
+import { CIPHERS, get } from './get.js';
 import { loopback } from './loopback.js';
+import { serve } from './serve.js';
 
 export interface Io {
   stdout: { write(s: string): unknown };
@@ -23,6 +25,13 @@ Usage:
       Decode the packet headers of a datagram (coalesced packets included) and, given the
       unprotected payload, its frames and transport parameters.
   gquic inspect --list-examples
+  gquic serve --root DIR [--host H] [--port P] [--cert F --key F] [--retry] [--qlog-dir D] [--keylog F] [--quiet]
+      An HTTP/3 file server for DIR (GET and HEAD). Without --cert/--key it makes a self-signed
+      certificate for localhost. Runs until interrupted (SIGINT/SIGTERM close it gracefully with GOAWAY).
+  gquic get URL... [-o FILE | --output-dir DIR] [--ca F | --insecure] [--session-file F]
+            [--cipher aes128|aes256|chacha20] [--key-update] [--qlog-dir D] [--keylog F] [--timeout MS] [-v]
+      Download over HTTP/3 (several URLs at once, one connection per origin). --session-file keeps TLS
+      tickets: the next run resumes and sends its GETs as 0-RTT. Exits 0 only if every download completed.
   gquic --help | --version
 
 Examples:
@@ -45,13 +54,18 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await inspectCommand(rest, io);
       case 'loopback':
         return await loopbackCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
+      case 'get':
+        return await getCommand(rest, io);
       default:
         io.stderr.write(`gquic: unknown command '${command}'\n\n${USAGE}`);
         return 2;
     }
   } catch (e) {
     io.stderr.write(`gquic ${command}: ${(e as Error).message}\n`);
-    return 1;
+    // Bad flags are usage errors (2); anything else failed at run time (1).
+    return String((e as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   }
 }
 
@@ -148,4 +162,138 @@ async function inspectCommand(argv: string[], io: Io): Promise<number> {
 
 function format(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+const SERVE_USAGE = `Usage: gquic serve --root DIR [--host H] [--port P] [--cert F --key F] [--retry] [--qlog-dir D] [--keylog F] [--quiet]
+  --root DIR     directory to serve (required)
+  --host H       address to bind (default ::, all addresses)
+  --port P       UDP port (default 4433)
+  --cert F       PEM certificate chain, leaf first (with --key)
+  --key F        PEM private key (PKCS#8, SEC1 or PKCS#1)
+  --retry        validate client addresses with a Retry first
+  --qlog-dir D   write a qlog file per connection
+  --keylog F     append TLS secrets (SSLKEYLOGFILE format)
+  --quiet        no request log
+`;
+
+function parsePort(s: string | undefined, fallback: number): number {
+  if (s === undefined) return fallback;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port wants 0-65535, got '${s}'`);
+  return n;
+}
+
+async function serveCommand(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      root: { type: 'string' },
+      host: { type: 'string', default: '::' },
+      port: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      retry: { type: 'boolean', default: false },
+      'qlog-dir': { type: 'string' },
+      keylog: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  if (values.root === undefined) {
+    io.stderr.write(`gquic serve: --root is required\n\n${SERVE_USAGE}`);
+    return 2;
+  }
+  const server = await serve({
+    root: values.root,
+    host: values.host,
+    port: parsePort(values.port, 4433),
+    ...(values.cert !== undefined ? { certFile: values.cert } : {}),
+    ...(values.key !== undefined ? { keyFile: values.key } : {}),
+    retry: values.retry,
+    ...(values['qlog-dir'] !== undefined ? { qlogDir: values['qlog-dir'] } : {}),
+    ...(values.keylog !== undefined ? { keyLogFile: values.keylog } : {}),
+    ...(values.quiet ? {} : { log: (l: string) => io.stderr.write(`${l}\n`) }),
+  });
+  const a = server.address;
+  io.stdout.write(`serving ${values.root} over HTTP/3 on ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    signal?.addEventListener('abort', stop, { once: true });
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close(2000);
+  return 0;
+}
+
+const GET_USAGE = `Usage: gquic get URL... [-o FILE | --output-dir DIR] [--ca F | --insecure] [--session-file F]
+                 [--cipher aes128|aes256|chacha20] [--key-update] [--qlog-dir D] [--keylog F] [--timeout MS] [-v]
+  -o FILE            write the body here (one URL); default: standard output
+  --output-dir DIR   write each body to DIR/<last path segment> (several URLs)
+  --ca F             trust the PEM certificates in F (default: Node's root store)
+  --insecure         do not verify the server certificate
+  --session-file F   read and write TLS session tickets (resumption and 0-RTT)
+  --cipher C         offer only this TLS cipher suite: ${Object.keys(CIPHERS).join(', ')}
+  --key-update       update 1-RTT keys once the handshake is done
+  --qlog-dir D       write a qlog file per connection
+  --keylog F         append TLS secrets (SSLKEYLOGFILE format)
+  --timeout MS       handshake timeout (default 10000)
+  -v                 print each connection's version, resumption and 0-RTT to standard error
+`;
+
+async function getCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      'output-dir': { type: 'string' },
+      ca: { type: 'string' },
+      insecure: { type: 'boolean', default: false },
+      'session-file': { type: 'string' },
+      cipher: { type: 'string' },
+      'key-update': { type: 'boolean', default: false },
+      'qlog-dir': { type: 'string' },
+      keylog: { type: 'string' },
+      timeout: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(GET_USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    io.stderr.write(`gquic get: give at least one URL\n\n${GET_USAGE}`);
+    return 2;
+  }
+  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) throw new Error(`--timeout wants milliseconds, got '${values.timeout}'`);
+  const { results, connections } = await get({
+    urls: positionals,
+    ...(values.output !== undefined ? { output: values.output } : {}),
+    ...(values['output-dir'] !== undefined ? { outputDir: values['output-dir'] } : {}),
+    ...(values.ca !== undefined ? { caFile: values.ca } : {}),
+    insecure: values.insecure,
+    ...(values['session-file'] !== undefined ? { sessionFile: values['session-file'] } : {}),
+    ...(values.cipher !== undefined ? { cipher: values.cipher } : {}),
+    keyUpdate: values['key-update'],
+    ...(values['qlog-dir'] !== undefined ? { qlogDir: values['qlog-dir'] } : {}),
+    ...(values.keylog !== undefined ? { keyLogFile: values.keylog } : {}),
+    ...(timeout !== undefined ? { timeoutMs: timeout } : {}),
+    stderr: io.stderr as Io['stderr'] & { isTTY?: boolean },
+    stdout: io.stdout as NodeJS.WritableStream,
+  });
+  for (const r of results) if (!r.ok) io.stderr.write(`gquic get: ${r.url}: ${r.error}\n`);
+  if (values.verbose) {
+    for (const c of connections) {
+      io.stderr.write(`${c.origin}: QUIC 0x${c.version.toString(16)}, ${c.resumed ? 'resumed' : 'full handshake'}, 0-RTT ${c.earlyDataAccepted === undefined ? 'not tried' : c.earlyDataAccepted ? `accepted (${c.zeroRttPackets} packets)` : 'rejected'}, ${c.keyUpdates} key updates\n`);
+    }
+  }
+  return results.every((r) => r.ok) ? 0 : 1;
 }

@@ -32,6 +32,8 @@ export interface Http3ClientOptions {
   keyLogFile?: string;
   /** Called for each new connection (e.g. to ask for a key update). */
   onConnection?: (conn: QuicConnection, origin: string) => void;
+  /** Give up on a handshake after this long (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 interface Pooled {
@@ -95,7 +97,12 @@ export class Http3Client {
         ...(this.opts.cipherSuites !== undefined ? { cipherSuites: this.opts.cipherSuites } : {}),
         ...(session !== undefined ? { session, earlyData: early } : {}),
       };
-      const conn = await ep.connect(address, port, { tls });
+      const timeout = this.opts.connectTimeoutMs ?? 10_000;
+      // 0-RTT connects resolve before the handshake; their requests then fail with the connection if it never completes.
+      const conn = await ep.connect(address, port, { tls }, early ? {} : { signal: AbortSignal.timeout(timeout) }).catch((e: unknown) => {
+        if ((e as Error)?.name === 'TimeoutError') throw new Error(`no QUIC handshake with ${host}:${port} within ${timeout} ms`);
+        throw e;
+      });
       this.opts.onConnection?.(conn, origin);
       const h3 = new H3Session(conn, 'client', this.opts.h3);
       // Remember every ticket for this origin (the latest wins).
