@@ -44,6 +44,7 @@ export interface ConnectionNote {
   zeroRttPackets: number;
   keyUpdates: number;
   version: number;
+  cipherSuite: number | undefined;
 }
 
 /** A session store backed by a JSON file: { origin: session }. */
@@ -138,6 +139,7 @@ export async function get(o: GetOptions): Promise<{ results: GetResult[]; connec
     zeroRttPackets: conn.core.stats().zeroRttPacketsSent,
     keyUpdates: conn.core.keyUpdates,
     version: conn.core.transport.version,
+    cipherSuite: ready[i]?.cipherSuite,
   }));
   await client.close();
   await save();

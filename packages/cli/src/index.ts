@@ -8,6 +8,9 @@ import { CIPHERS, get } from './get.js';
 import { loopback } from './loopback.js';
 import { serve } from './serve.js';
 
+export { get, type GetOptions, type GetResult, type ConnectionNote } from './get.js';
+export { serve, type ServeOptions } from './serve.js';
+
 export interface Io {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };

@@ -6,7 +6,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { nodeProvider, parsePem, parsePrivateKey } from '@gquic/crypto';
-import { Http3Server } from '@gquic/http3';
+import { Http3Server, type H3Session } from '@gquic/http3';
 import { AntiReplay, TicketKeyRing, createSelfSignedCertificate } from '@gquic/tls';
 
 export interface ServeOptions {
@@ -20,6 +20,8 @@ export interface ServeOptions {
   keyLogFile?: string;
   /** One line per request to here (a log). */
   log?: (line: string) => void;
+  /** Each HTTP/3 session as it starts (tests and the interop runner look at its connection). */
+  onSession?: (session: H3Session) => void;
 }
 
 const TYPES: Record<string, string> = {
@@ -82,6 +84,7 @@ export async function serve(o: ServeOptions): Promise<Http3Server> {
     ...(o.retry === true ? { retry: true } : {}),
     ...(o.qlogDir !== undefined ? { qlogDir: o.qlogDir } : {}),
     ...(o.keyLogFile !== undefined ? { keyLogFile: o.keyLogFile } : {}),
+    ...(o.onSession !== undefined ? { onSession: o.onSession } : {}),
     // Tickets for resumption, and 0-RTT for the idempotent GET/HEAD this server answers.
     tls: { ...creds, ticketKeys: new TicketKeyRing(nodeProvider), antiReplay: new AntiReplay(), earlyData: true },
     handler: async (req) => {

@@ -70,10 +70,10 @@ export { AsyncQueue };
 
 export class QuicConnection {
   /** Resolves when the handshake completes; rejects if the connection closes first. */
-  readonly ready: Promise<{ alpn: string; resumed: boolean }>;
+  readonly ready: Promise<{ alpn: string; resumed: boolean; cipherSuite: number }>;
   /** Resolves when the connection has ended, however it ended. */
   readonly closed: Promise<CloseInfo>;
-  private resolveReady!: (v: { alpn: string; resumed: boolean }) => void;
+  private resolveReady!: (v: { alpn: string; resumed: boolean; cipherSuite: number }) => void;
   private rejectReady!: (e: Error) => void;
   private resolveClosed!: (v: CloseInfo) => void;
   private readonly streams = new Map<number, QuicStream>();
@@ -240,7 +240,7 @@ export class QuicConnection {
   dispatch(e: ConnectionEvent): void {
     switch (e.type) {
       case 'handshake-done':
-        this.resolveReady({ alpn: e.alpn, resumed: e.resumed });
+        this.resolveReady({ alpn: e.alpn, resumed: e.resumed, cipherSuite: e.cipherSuite });
         break;
       case 'stream-opened': {
         const local = this.core.streams.isLocal(e.streamId);

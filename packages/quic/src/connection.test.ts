@@ -34,7 +34,7 @@ describe('QUIC connection over the simulated network', () => {
     const p = pair();
     const ok = p.net.run(() => p.conn.handshakeConfirmed && (p.serverConn()?.handshakeConfirmed ?? false), 5_000_000, p.pump);
     expect(ok).toBe(true);
-    expect(p.clientEvents).toContainEqual({ type: 'handshake-done', alpn: 'gquic-test', resumed: false });
+    expect(p.clientEvents).toContainEqual({ type: 'handshake-done', alpn: 'gquic-test', resumed: false, cipherSuite: 0x1301 });
     expect(p.net.sentBytes[0]).toBeGreaterThan(1200);
   });
 

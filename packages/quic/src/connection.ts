@@ -96,8 +96,9 @@ export interface ConnectionStats {
   packetsSent: number;
   packetsReceived: number;
   packetsLost: number;
-  /** Client: 0-RTT packets sent (RFC 9001 §4.6). */
+  /** Client: 0-RTT packets sent; server: 0-RTT packets accepted (RFC 9001 §4.6). */
   zeroRttPacketsSent: number;
+  zeroRttPacketsReceived: number;
   congestion: { phase: string; [k: string]: number | string };
 }
 
@@ -177,6 +178,7 @@ export class Connection {
   private packetsSent = 0;
   private packetsReceived = 0;
   private zeroRttPacketsSent = 0;
+  private zeroRttPacketsReceived = 0;
   private readonly header = new PacketHeader();
   private readonly reader = new BufferReader();
   private readonly writer = new BufferWriter();
@@ -512,6 +514,7 @@ export class Connection {
       packetsReceived: this.packetsReceived,
       packetsLost: r.packetsLost,
       zeroRttPacketsSent: this.zeroRttPacketsSent,
+      zeroRttPacketsReceived: this.zeroRttPacketsReceived,
       congestion: r.cc.metrics(),
     };
   }
@@ -689,6 +692,7 @@ export class Connection {
       this.qlog?.event(now, 'key_updated', { key_type: 'server_1rtt_secret', key_phase: ku.keys.generation, trigger: 'remote_update' });
     }
     this.packetsReceived++;
+    if (zeroRtt) this.zeroRttPacketsReceived++;
     if (this.state === 'draining') return;
     if (this.state === 'closing') {
       this.closeSendPending = true; // §10.2.1: answer with CONNECTION_CLOSE again
@@ -1236,7 +1240,7 @@ export class Connection {
         case 'handshake-complete':
           this.handshakeComplete = true;
           this.state = 'established';
-          this.emit({ type: 'handshake-done', alpn: e.alpn, resumed: e.resumed });
+          this.emit({ type: 'handshake-done', alpn: e.alpn, resumed: e.resumed, cipherSuite: e.cipherSuite });
           if (this.isServer) {
             // RFC 9001 §4.1.2: the server's handshake is confirmed on completion; HANDSHAKE_DONE tells the client.
             this.handshakeDonePending = true;
@@ -1752,8 +1756,9 @@ export class Connection {
     const frames: SentFrames = [];
     let ackEliciting = false;
     let hasAck = false;
-    // ACK first (always allowed, even when congestion limited).
-    if (sp.acks.ackPending && !zeroRtt) {
+    // ACK first (always allowed, even when congestion limited); also, for free, in a probe or data packet when
+    // anything arrived since the last ACK.
+    if (!zeroRtt && (sp.acks.ackPending || (sp.acks.newSinceAck && (probe || wantData)))) {
       const delay = spaceId === SPACE_APPLICATION ? sp.acks.ackDelayField(now, this.transport.ackDelayExponent) : 0;
       const size = ackFrameSize(delay, sp.acks.ranges, null);
       if (size <= w.remaining) {

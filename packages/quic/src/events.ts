@@ -3,7 +3,7 @@
 import type { ClientSession } from '@gquic/tls';
 
 export type ConnectionEvent =
-  | { type: 'handshake-done'; alpn: string; resumed: boolean }
+  | { type: 'handshake-done'; alpn: string; resumed: boolean; cipherSuite: number }
   /** The peer opened a stream. */
   | { type: 'stream-opened'; streamId: number; bidirectional: boolean }
   /** Data (or the end, or a reset) can be read from the stream. */

@@ -14,6 +14,12 @@ export class AckTracker {
   private unackedEliciting = 0;
   /** An ACK should be sent; `ackDeadline` says by when (Infinity: only with other frames). */
   ackPending = false;
+  /**
+   * Something arrived since our last ACK, ack-eliciting or not. Not a reason to send, but worth an ACK frame in a
+   * packet that goes out anyway: it tells the peer about its non-ack-eliciting packets too, which lets it declare
+   * earlier ones lost by packet threshold (RFC 9002 §6.1.1) instead of waiting for its PTO.
+   */
+  newSinceAck = false;
   ackDeadline = Number.POSITIVE_INFINITY;
   /** Packets below this were forgotten with their ranges: treated as duplicates. */
   private floor = 0;
@@ -48,6 +54,7 @@ export class AckTracker {
     const outOfOrder = this.ranges.length > 0 && pn !== this.largest + 1;
     this.insert(pn);
     if (pn === this.largest) this.largestReceivedAt = now;
+    this.newSinceAck = true;
     if (!ackEliciting) return;
     this.ackPending = true;
     this.unackedEliciting++;
@@ -89,6 +96,7 @@ export class AckTracker {
   /** An ACK carrying the current ranges was sent. */
   onAckSent(): void {
     this.ackPending = false;
+    this.newSinceAck = false;
     this.unackedEliciting = 0;
     this.ackDeadline = Number.POSITIVE_INFINITY;
   }
