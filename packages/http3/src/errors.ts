@@ -18,6 +18,8 @@ export const H3ErrorCode = {
   MESSAGE_ERROR: 0x10e,
   CONNECT_ERROR: 0x10f,
   VERSION_FALLBACK: 0x110,
+  /** RFC 9297 §5.2 */
+  DATAGRAM_ERROR: 0x33,
 } as const;
 
 const NAMES = new Map<number, string>([

@@ -263,3 +263,104 @@ describe('HTTP/3 connection errors (RFC 9114 §8.1) from a misbehaving peer', ()
     }
   });
 });
+
+describe('the low-level session API: trailers, Extended CONNECT with HTTP Datagrams, PRIORITY_UPDATE, GOAWAY from a client', () => {
+  it('works end to end', async () => {
+    const serverSessions: H3Session[] = [];
+    const seenPriority: Array<[number, number] | undefined> = [];
+    const local = await Http3Server.listen({
+      host: '127.0.0.1',
+      port: 0,
+      tls,
+      h3: { enableConnectProtocol: true, h3Datagram: true },
+      onSession: (s) => serverSessions.push(s),
+      handler: () => new Response('fetch handler'),
+      exchanges: (ex, session) => {
+        if (ex.head.method === 'CONNECT' && ex.head.protocol === 'echo-datagrams') {
+          // Echo every HTTP Datagram of this stream back, until the client ends the stream.
+          const dg = session.datagrams(ex.streamId);
+          void ex.respond(200, [], new ReadableStream({ start: () => undefined })).catch(() => undefined);
+          void (async () => {
+            const r = dg.readable.getReader();
+            for (;;) {
+              const { done, value } = await r.read();
+              if (done) return;
+              await dg.send(value);
+            }
+          })();
+          return true;
+        }
+        if (ex.head.path === '/trailers') {
+          void (async () => {
+            const body = new Uint8Array(await new Response(ex.body).arrayBuffer());
+            const t = await ex.trailers;
+            await ex.respond(200, [['x-got', String(body.length)]], body, [['x-echo-trailer', t?.find(([n]) => n === 'x-trailer')?.[1] ?? 'none']]);
+          })();
+          return true;
+        }
+        if (ex.head.path === '/slow') {
+          void (async () => {
+            await new Promise((r) => setTimeout(r, 150));
+            const p = (session as unknown as { priorities: Map<number, { urgency: number }> }).priorities.get(ex.streamId);
+            seenPriority.push(p === undefined ? undefined : [ex.streamId, p.urgency]);
+            await ex.respond(200, [], new Uint8Array(10));
+          })();
+          return true;
+        }
+        return false;
+      },
+    });
+    const { ep, conn } = await (async () => {
+      const e = await QuicEndpoint.bind({ host: '127.0.0.1' });
+      const c = await e.connect('127.0.0.1', local.address.port, { tls: { alpn: ['h3'], serverName: 'localhost', ca: pki.roots } });
+      return { ep: e, conn: c };
+    })();
+    try {
+      const session = new H3Session(conn, 'client', { h3Datagram: true });
+      const settings = await session.peerSettings;
+      expect(settings).toMatchObject({ enableConnectProtocol: true, h3Datagram: true, qpackMaxTableCapacity: 4096 });
+      const authority = `localhost:${local.address.port}`;
+      // Trailers both ways.
+      const withTrailers = await sessionRequestWithTrailers(session, authority);
+      expect(withTrailers.headers).toContainEqual(['x-got', '5']);
+      expect(withTrailers.trailers).toEqual([['x-echo-trailer', 'yes']]);
+      // Extended CONNECT (RFC 9220) and HTTP Datagrams (RFC 9297) echoed on its stream.
+      expect(session.datagramsAvailable).toBe(true);
+      const tunnel = await session.request([[':method', 'CONNECT'], [':protocol', 'echo-datagrams'], [':scheme', 'https'], [':authority', authority], [':path', '/dg']], new ReadableStream({ start: () => undefined }));
+      expect(tunnel.status).toBe(200);
+      const dg = session.datagrams(tunnel.streamId);
+      const got = new Set<number>();
+      const reader = dg.readable.getReader();
+      for (let i = 0; i < 20; i++) expect(await dg.send(Uint8Array.of(i, 1, 2, 3))).toBe(true);
+      await withTimeoutP((async () => {
+        while (got.size < 15) got.add((await reader.read()).value![0]!);
+      })(), 3000);
+      expect(got.size).toBeGreaterThanOrEqual(15); // unreliable on paper, loopback loses none or few
+      // PRIORITY_UPDATE reaches the server while the request is open.
+      const slow = session.request([[':method', 'GET'], [':scheme', 'https'], [':authority', authority], [':path', '/slow'], ['priority', 'u=5']]);
+      await new Promise((r) => setTimeout(r, 50));
+      const slowId = (serverSessions[0] as unknown as { maxRequestId: number }).maxRequestId;
+      await session.updatePriority(slowId, { urgency: 1, incremental: false });
+      expect((await slow).status).toBe(200);
+      expect(seenPriority).toEqual([[slowId, 1]]);
+      // GOAWAY from the client (§5.2): the server learns it; then the client closes.
+      await session.shutdown(200);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(serverSessions[0]!.goawayReceived).toBe(0);
+    } finally {
+      await ep.close(50);
+      await local.close(100);
+    }
+  });
+});
+
+async function withTimeoutP<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), ms))]);
+}
+
+/** A POST with a body and a trailer, through the low-level API; resolves with the response and its trailers. */
+async function sessionRequestWithTrailers(session: H3Session, authority: string): Promise<{ headers: Array<[string, string]>; trailers: Array<[string, string]> | undefined }> {
+  const res = await session.request([[':method', 'POST'], [':scheme', 'https'], [':authority', authority], [':path', '/trailers']], Uint8Array.of(1, 2, 3, 4, 5), { trailers: [['x-trailer', 'yes']] });
+  await new Response(res.body).arrayBuffer();
+  return { headers: res.headers, trailers: await res.trailers };
+}

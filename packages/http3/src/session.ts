@@ -8,11 +8,11 @@
 // client.ts and server.ts put fetch's Request and Response on top.
 
 import { AsyncQueue, type QuicConnection, type QuicStream } from '@gquic/node';
-import { BufferReader } from '@gquic/wire';
+import { BufferReader, BufferWriter, varintSize } from '@gquic/wire';
 import { H3Error, H3ErrorCode, h3ErrorName } from './errors.js';
-import { FrameType, StreamType, encodeFrame, encodeFrameHeader, encodeStreamType, encodeVarintFrame, isHttp2OnlyFrame, reservedCode } from './frames.js';
+import { FrameType, StreamType, encodeFrame, encodeFrameHeader, encodePriorityUpdate, encodeStreamType, encodeVarintFrame, isHttp2OnlyFrame, reservedCode } from './frames.js';
 import { checkTrailers, contentLength, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './message.js';
-import { parsePriority, type Priority } from './priority.js';
+import { formatPriority, parsePriority, type Priority } from './priority.js';
 import { QpackDecoder, type FieldLine } from './qpack/decoder.js';
 import { QpackEncoder } from './qpack/encoder.js';
 import { QpackError } from './qpack/errors.js';
@@ -58,6 +58,9 @@ export interface ClientResponse extends IncomingBody, ResponseHead {
 }
 
 const MAX_HEADERS_FRAME = 256 * 1024;
+/** HTTP Datagrams held per request stream until read (oldest dropped), and for streams not seen yet in all. */
+const DATAGRAM_QUEUE = 64;
+const DATAGRAM_ORPHANS = 256;
 
 /** Frames that belong on the control stream only (§7.2). */
 const CONTROL_ONLY: ReadonlySet<number> = new Set([FrameType.SETTINGS, FrameType.GOAWAY, FrameType.MAX_PUSH_ID, FrameType.CANCEL_PUSH, FrameType.PRIORITY_UPDATE_REQUEST, FrameType.PRIORITY_UPDATE_PUSH]);
@@ -95,6 +98,10 @@ export class H3Session {
   private maxRequestId = -4;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly grease: boolean;
+  /** RFC 9297: received HTTP Datagrams per request stream, and readers waiting for them. */
+  private readonly dgramIn = new Map<number, Uint8Array[]>();
+  private readonly dgramWake = new Map<number, () => void>();
+  private dgramOut: WritableStreamDefaultWriter<Uint8Array> | undefined;
 
   constructor(
     readonly conn: QuicConnection,
@@ -121,6 +128,7 @@ export class H3Session {
     this.opened = this.openLocalStreams();
     this.opened.catch((e) => this.fail(e));
     void this.acceptUni().catch((e) => this.fail(e));
+    if (this.local.h3Datagram) void this.readDatagrams().catch((e) => this.fail(e));
     if (role === 'server') void this.acceptRequests().catch((e) => this.fail(e));
   }
 
@@ -310,6 +318,89 @@ export class H3Session {
   }
 
   // ------------------------------------------------------------------------------------------------------
+  // HTTP Datagrams (RFC 9297 §2.1): QUIC DATAGRAM frames carrying a Quarter Stream ID and a payload.
+
+  /** Both sides sent SETTINGS_H3_DATAGRAM=1 and the transport negotiated DATAGRAM frames. */
+  get datagramsAvailable(): boolean {
+    return this.local.h3Datagram && this.settingsIn.h3Datagram && this.conn.datagrams.maxDatagramSize > 0;
+  }
+
+  private async readDatagrams(): Promise<void> {
+    const reader = this.conn.datagrams.readable.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      const r = new BufferReader(value, 0, value.length, H3ErrorCode.DATAGRAM_ERROR);
+      let q: number;
+      try {
+        q = r.varint(H3ErrorCode.DATAGRAM_ERROR);
+      } catch {
+        throw new H3Error(H3ErrorCode.DATAGRAM_ERROR, 'malformed HTTP Datagram');
+      }
+      // §2.1: the Quarter Stream ID is at most 2^60 - 1 (stream ids are below 2^62).
+      if (q >= 2 ** 60) throw new H3Error(H3ErrorCode.DATAGRAM_ERROR, 'Quarter Stream ID out of range');
+      const id = q * 4;
+      let queue = this.dgramIn.get(id);
+      if (queue === undefined) {
+        // A stream we have not seen yet: buffer a little (§2.1 allows dropping).
+        if (this.dgramIn.size >= DATAGRAM_ORPHANS) continue;
+        this.dgramIn.set(id, (queue = []));
+      }
+      if (queue.length >= DATAGRAM_QUEUE) queue.shift();
+      queue.push(value.slice(r.pos));
+      const wake = this.dgramWake.get(id);
+      this.dgramWake.delete(id);
+      wake?.();
+    }
+  }
+
+  /**
+   * The HTTP Datagrams of request stream `streamId` (RFC 9297): `readable` yields payloads as they arrive (a
+   * bounded queue, oldest dropped), `send` writes one (unreliable; false when it cannot be sent now).
+   */
+  datagrams(streamId: number): { readable: ReadableStream<Uint8Array>; send(payload: Uint8Array): Promise<boolean> } {
+    if (!this.dgramIn.has(streamId)) this.dgramIn.set(streamId, []);
+    const readable = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          for (;;) {
+            const q = this.dgramIn.get(streamId);
+            const d = q?.shift();
+            if (d !== undefined) {
+              controller.enqueue(d);
+              return;
+            }
+            if (this.conn.core.isClosed) {
+              controller.close();
+              return;
+            }
+            await new Promise<void>((r) => {
+              this.dgramWake.set(streamId, r);
+              void this.conn.closed.then(() => r());
+            });
+          }
+        },
+        cancel: () => {
+          this.dgramIn.delete(streamId);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const send = async (payload: Uint8Array): Promise<boolean> => {
+      if (!this.datagramsAvailable) return false;
+      const prefix = varintBytes(streamId / 4);
+      const d = new Uint8Array(prefix.length + payload.length);
+      d.set(prefix);
+      d.set(payload, prefix.length);
+      if (d.length > this.conn.datagrams.maxDatagramSize) return false;
+      this.dgramOut ??= this.conn.datagrams.writable.getWriter();
+      await this.dgramOut.write(d);
+      return true;
+    };
+    return { readable, send };
+  }
+
+  // ------------------------------------------------------------------------------------------------------
   // Messages
 
   private setPriority(streamId: number, p: Priority): void {
@@ -462,7 +553,7 @@ export class H3Session {
    * Sends a request and resolves with the response head (interim 1xx responses are skipped) and its streaming
    * body. `lines` are the request's field lines, pseudo-headers first.
    */
-  async request(lines: readonly FieldLine[], body?: ReadableStream<Uint8Array> | Uint8Array | null, opts: { signal?: AbortSignal; priority?: Priority } = {}): Promise<ClientResponse> {
+  async request(lines: readonly FieldLine[], body?: ReadableStream<Uint8Array> | Uint8Array | null, opts: { signal?: AbortSignal; priority?: Priority; trailers?: readonly FieldLine[] } = {}): Promise<ClientResponse> {
     if (this.role !== 'client') throw new Error('request() is for clients');
     if (this.failed !== undefined) throw this.failed;
     if (this.goawayReceived !== undefined) throw new H3Error(H3ErrorCode.REQUEST_REJECTED, 'the server sent GOAWAY', false);
@@ -476,7 +567,7 @@ export class H3Session {
     };
     const onAbort = (): void => abort(H3ErrorCode.REQUEST_CANCELLED);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const writing = this.writeMessage(w, id, lines, body).catch((e) => {
+    const writing = this.writeMessage(w, id, lines, body, opts.trailers).catch((e) => {
       if (e instanceof H3Error && !e.connection) abort(e.code);
       else if (e instanceof H3Error) this.fail(e);
     });
@@ -497,6 +588,14 @@ export class H3Session {
       this.streamError(e, abort);
       throw e;
     }
+  }
+
+  /** Client: reprioritizes a request (RFC 9218 §7.2: a PRIORITY_UPDATE frame on the control stream). */
+  async updatePriority(streamId: number, p: Priority): Promise<void> {
+    if (this.role !== 'client') throw new Error('PRIORITY_UPDATE is sent by clients');
+    await this.opened;
+    this.conn.core.setStreamPriority(streamId, p.urgency, p.incremental);
+    await this.control!.write(encodePriorityUpdate(streamId, formatPriority(p)));
   }
 
   /** A stream-level error resets the stream; a connection-level one closes the connection. */
@@ -606,4 +705,10 @@ export class H3Session {
   toString(): string {
     return `H3Session(${this.role}${this.failed !== undefined ? `, failed ${h3ErrorName(this.failed.code)}` : ''})`;
   }
+}
+
+function varintBytes(v: number): Uint8Array {
+  const out = new Uint8Array(varintSize(v));
+  new BufferWriter(out).varint(v);
+  return out;
 }
