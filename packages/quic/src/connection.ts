@@ -81,6 +81,8 @@ const LEVEL_SPACE: Record<EncryptionLevel, SpaceId | -1> = { initial: SPACE_INIT
 const SPACE_PACKET_TYPE = [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt] as const;
 const AEAD_TAG = 16;
 const PING: Frame = { type: 'ping' };
+/** The least room worth building a packet in: the longest header (long, 20-byte CIDs, token excepted), a frame, the tag. */
+const MIN_PACKET_ROOM = 64;
 /** RFC 9000 §14.1 */
 export const MIN_INITIAL_DATAGRAM = 1200;
 /** RFC 9000 §8.1: bytes a server may send per byte received before the client's address is validated. */
@@ -1655,7 +1657,8 @@ export class Connection {
    * one is due and the congestion window has room. Returns its length, or 0.
    */
   private mtuProbe(now: number, out: Uint8Array): number {
-    if (!this.handshakeConfirmed || this.state !== 'established' || !this.transport.pmtuDiscovery) return 0;
+    // Not on a path still being validated: probes would eat its amplification allowance (RFC 9000 §8.2.1).
+    if (!this.handshakeConfirmed || this.state !== 'established' || !this.transport.pmtuDiscovery || this.path?.validated === false) return 0;
     const size = this.mtu.probeSize(now);
     if (size === 0 || size > out.length || this.recovery.bytesInFlight + size > this.recovery.cc.window) return 0;
     const sp = this.spaces[SPACE_APPLICATION]!;
@@ -1727,6 +1730,8 @@ export class Connection {
   }
 
   private buildPacket(spaceId: SpaceId, out: Uint8Array, start: number, limit: number, now: number, zeroRtt = false): Built | undefined {
+    // Too little room for a header, a frame and the tag (e.g. an amplification allowance of a few bytes).
+    if (limit - start < MIN_PACKET_ROOM) return undefined;
     const sp = this.spaces[spaceId]!;
     const probe = sp.probesPending > 0 && !zeroRtt;
     // 0-RTT packets carry no ACK (RFC 9000 §12.4) and only stream data and datagrams here.

@@ -255,7 +255,14 @@ export class Endpoint {
     const n = this.entries.length;
     for (let i = 0; i < n; i++) {
       const e = this.entries[(this.next + i) % n]!;
-      const len = e.conn.pollTransmit(now, out);
+      let len: number;
+      try {
+        len = e.conn.pollTransmit(now, out);
+      } catch (err) {
+        // A bug of ours must not take the endpoint down: that connection ends with INTERNAL_ERROR.
+        e.conn.closeWithError(TransportErrorCode.INTERNAL_ERROR, `internal error: ${(err as Error)?.message ?? String(err)}`.slice(0, 200), now);
+        len = 0;
+      }
       this.syncCids(e);
       if (len > 0) {
         this.next = (this.next + i + 1) % n;

@@ -66,3 +66,20 @@ describe('robustness against hostile datagrams (fast-check)', () => {
     expect(p.server.connectionCount).toBeLessThanOrEqual(1);
   });
 });
+
+describe('an internal failure while sending', () => {
+  it('closes that connection with INTERNAL_ERROR instead of throwing out of the endpoint', () => {
+    const p = new QuicPair();
+    expect(p.handshake()).toBe(true);
+    const conn = p.serverConn!;
+    const original = conn.pollTransmit.bind(conn);
+    let thrown = 0;
+    conn.pollTransmit = (now: number, out: Uint8Array): number => {
+      if (thrown++ === 0) throw new RangeError('simulated bug');
+      return original(now, out);
+    };
+    conn.streamWrite(conn.openStream(true)!, new Uint8Array(100), true);
+    expect(() => p.run(() => p.conn.isClosed, 2_000_000)).not.toThrow();
+    expect(p.clientEvents.find((e) => e.type === 'closed')).toMatchObject({ errorCode: 0x01, byPeer: true });
+  });
+});
