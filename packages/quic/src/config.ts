@@ -1,7 +1,7 @@
 // Connection configuration and the transport parameters it turns into.
 
 import type { CongestionController } from '@gquic/recovery';
-import { NewReno } from '@gquic/recovery';
+import { Cubic, GamingController, NewReno, type GamingCongestionConfig } from '@gquic/recovery';
 import type { TlsClientConfig, TlsServerConfig } from '@gquic/tls';
 import type { QlogFactory } from './qlog.js';
 import { QUIC_V1, QUIC_V2, defaultTransportParameters, type PreferredAddress, type TransportParameters } from '@gquic/wire';
@@ -36,8 +36,10 @@ export interface TransportConfig {
   ackDelayExponent: number;
   maxAckDelayMs: number;
   activeConnectionIdLimit: number;
-  /** The congestion controller per connection (default NewReno). */
+  /** The congestion controller per connection (default NewReno; see `congestionControl()`). */
   congestionController: (maxDatagramSize: number) => CongestionController;
+  /** Spread packets over the round trip at the controller's pacing rate (RFC 9002 §7.7; default on). */
+  pacing: boolean;
   /** qlog per connection (opt-in; the Node adapter writes files from a directory option). */
   qlog: QlogFactory | undefined;
   /** Initiate a 1-RTT key update after this many packets with one key (RFC 9001 §6.6; below every suite's limit). */
@@ -88,6 +90,7 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   maxAckDelayMs: 25,
   activeConnectionIdLimit: 4,
   congestionController: (mds) => new NewReno(mds),
+  pacing: true,
   qlog: undefined,
   keyUpdateIntervalPackets: 1 << 22,
   integrityLimit: undefined,
@@ -157,4 +160,21 @@ export function localTransportParameters(
   if (ids.retryScid !== undefined) tp.retrySourceConnectionId = ids.retryScid;
   if (ids.preferredAddress !== undefined) tp.preferredAddress = ids.preferredAddress;
   return tp;
+}
+
+export type CongestionControlName = 'newreno' | 'cubic' | 'gaming';
+
+/**
+ * A congestion controller factory by name: NewReno (RFC 9002), CUBIC with HyStart++ (RFC 9438, RFC 9406), or the
+ * gaming-aware controller over CUBIC (`gaming` options).
+ */
+export function congestionControl(name: CongestionControlName, gaming: Partial<GamingCongestionConfig> = {}): (maxDatagramSize: number) => CongestionController {
+  switch (name) {
+    case 'newreno':
+      return (mds) => new NewReno(mds);
+    case 'cubic':
+      return (mds) => new Cubic(mds);
+    case 'gaming':
+      return (mds) => new GamingController(new Cubic(mds), gaming, mds);
+  }
 }

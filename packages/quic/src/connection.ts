@@ -8,6 +8,7 @@ import {
   SPACE_APPLICATION,
   SPACE_HANDSHAKE,
   SPACE_INITIAL,
+  Pacer,
   SentPacket,
   type PacketSpace as SpaceId,
 } from '@gquic/recovery';
@@ -231,6 +232,7 @@ export class Connection {
     this.mtu.current = transport.maxDatagramSize;
     const cc = transport.congestionController(transport.maxDatagramSize);
     this.recovery = new LossDetection<SentFrames>(cc);
+    this.pacer = new Pacer(transport.maxDatagramSize);
     this.recovery.peerCompletedAddressValidation = isServer; // RFC 9002 §6.2.2.1: servers never need the anti-deadlock probe
     this.streams = new StreamMap(isServer, {
       bidiLocal: transport.streamWindow,
@@ -1442,6 +1444,7 @@ export class Connection {
       this.keyUpdate?.keys.previousDiscardAt ?? Number.POSITIVE_INFINITY,
       this.path?.challengeDeadline ?? Number.POSITIVE_INFINITY,
       this.probe?.deadline ?? Number.POSITIVE_INFINITY,
+      this.pacingDeadline,
     );
     for (const sp of this.spaces) if (!sp.discarded && sp.acks.ackPending) t = Math.min(t, sp.acks.ackDeadline);
     return t;
@@ -1450,6 +1453,8 @@ export class Connection {
   private lastNow = 0;
 
   handleTimeout(now: number): void {
+    // The pacing deadline only wakes the sender: pollTransmit re-arms it if it still has to wait.
+    if (this.pacingDeadline <= now) this.pacingDeadline = Number.POSITIVE_INFINITY;
     this.lastNow = now;
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
@@ -1536,6 +1541,7 @@ export class Connection {
    */
   pollTransmit(now: number, out: Uint8Array): number {
     this.lastNow = now;
+    if (this.pacingDeadline <= now) this.pacingDeadline = Number.POSITIVE_INFINITY;
     if (this.state === 'closed' || this.state === 'draining') return 0;
     if (this.state === 'closing') return this.sendClose(out);
     const ku = this.keyUpdate;
@@ -1613,6 +1619,7 @@ export class Connection {
       // RFC 9002 §2: in flight when ack-eliciting or carrying PADDING.
       const inFlight = b.ackEliciting || b.padded;
       this.recovery.onPacketSent(b.space, new SentPacket(b.pn, now, b.end - b.start, b.ackEliciting, inFlight, this.appLimited, b.frames));
+      if (inFlight && b.space === SPACE_APPLICATION) this.pacer.onPacketSent(b.end - b.start);
       this.packetsSent++;
       if (b.space === SPACE_APPLICATION && !b.zeroRtt) this.keyUpdate?.onPacketSent(b.pn, b.hasAck);
       if (b.zeroRtt) this.zeroRttPacketsSent++;
@@ -1715,6 +1722,9 @@ export class Connection {
   }
 
   private appLimited = false;
+  /** RFC 9002 §7.7 pacing: the token bucket, and when it next allows a packet while data waits. */
+  private readonly pacer: Pacer;
+  private pacingDeadline = Number.POSITIVE_INFINITY;
 
   /** RFC 9287 §3: with a peer that advertised grease_quic_bit, short headers carry an unpredictable QUIC bit. */
   private quicBit(pn: number): boolean {
@@ -1736,7 +1746,16 @@ export class Connection {
     const probe = sp.probesPending > 0 && !zeroRtt;
     // 0-RTT packets carry no ACK (RFC 9000 §12.4) and only stream data and datagrams here.
     const ackDue = !zeroRtt && sp.acks.ackPending && (sp.acks.ackDeadline <= now || probe);
-    const cwndOpen = probe || this.recovery.bytesInFlight + this.mtu.current <= this.recovery.cc.window;
+    let cwndOpen = probe || this.recovery.bytesInFlight + this.mtu.current <= this.recovery.cc.window;
+    // RFC 9002 §7.7: new data leaves no faster than the pacing rate (ACKs and probes are not held back).
+    if (cwndOpen && !probe && spaceId === SPACE_APPLICATION && this.transport.pacing && this.handshakeConfirmed) {
+      const cc = this.recovery.cc;
+      const at = this.pacer.nextSendTime(now, this.mtu.current, cc.pacingRate(this.recovery.rtt), cc.window);
+      if (at > now) {
+        cwndOpen = false;
+        this.pacingDeadline = at;
+      }
+    }
     const wantData = cwndOpen && (zeroRtt ? this.hasEarlyData() : this.hasDataToSend(spaceId));
     if (!ackDue && !wantData && !probe) return undefined;
     const keys = zeroRtt ? this.zeroRttWrite! : sp.writeKeys!;

@@ -24,6 +24,8 @@ export interface CongestionController {
   onMtuUpdate(maxDatagramSize: number): void;
   /** Bytes per second the pacer should spread sends at (§7.7); Infinity when not pacing. */
   pacingRate(rtt: RttEstimator): number;
+  /** A packet of game telemetry went out (the gaming controller detects sessions from these). */
+  onGamingPacket?(now: number): void;
   /** The controller's state for stats and qlog (congestion_state_updated / metrics_updated). */
   metrics(): { phase: string; [k: string]: number | string };
 }

@@ -4,3 +4,6 @@ export * from './sent-packet.js';
 export * from './congestion.js';
 export * from './new-reno.js';
 export * from './loss-detection.js';
+export * from './cubic.js';
+export * from './pacer.js';
+export * from './gaming.js';
