@@ -2,6 +2,7 @@
 
 import type { CongestionController } from '@gquic/recovery';
 import { Cubic, GamingController, NewReno, type GamingCongestionConfig } from '@gquic/recovery';
+import type { SchedulerOptions } from '@gquic/scheduler';
 import type { TlsClientConfig, TlsServerConfig } from '@gquic/tls';
 import type { QlogFactory } from './qlog.js';
 import { QUIC_V1, QUIC_V2, defaultTransportParameters, type PreferredAddress, type TransportParameters } from '@gquic/wire';
@@ -40,6 +41,8 @@ export interface TransportConfig {
   congestionController: (maxDatagramSize: number) => CongestionController;
   /** Spread packets over the round trip at the controller's pacing rate (RFC 9002 §7.7; default on). */
   pacing: boolean;
+  /** The stream scheduler (mode, minimum shares of the container classes). */
+  scheduler: SchedulerOptions;
   /** qlog per connection (opt-in; the Node adapter writes files from a directory option). */
   qlog: QlogFactory | undefined;
   /** Initiate a 1-RTT key update after this many packets with one key (RFC 9001 §6.6; below every suite's limit). */
@@ -91,6 +94,7 @@ export const DEFAULT_TRANSPORT: TransportConfig = {
   activeConnectionIdLimit: 4,
   congestionController: (mds) => new NewReno(mds),
   pacing: true,
+  scheduler: {},
   qlog: undefined,
   keyUpdateIntervalPackets: 1 << 22,
   integrityLimit: undefined,

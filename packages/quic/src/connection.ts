@@ -10,8 +10,10 @@ import {
   SPACE_INITIAL,
   Pacer,
   SentPacket,
+  type GamingController,
   type PacketSpace as SpaceId,
 } from '@gquic/recovery';
+import { PriorityClass, StreamScheduler } from '@gquic/scheduler';
 import { TlsClient, TlsServer, type EncryptionLevel, type TlsConnection } from '@gquic/tls';
 import {
   BufferReader,
@@ -75,6 +77,7 @@ import {
   type SentFrames,
 } from './sent-frames.js';
 import { StreamMap, isBidi } from './streams/stream-map.js';
+import type { SendStream } from './streams/send-stream.js';
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
 
@@ -185,14 +188,13 @@ export class Connection {
   private readonly header = new PacketHeader();
   private readonly reader = new BufferReader();
   private readonly writer = new BufferWriter();
-  /** Stream ids with data to send, in the order they get their turn. */
-  private sendQueue: number[] = [];
   /**
-   * RFC 9218 §10 priorities set by the application (HTTP/3): lower urgency first; within one urgency,
-   * non-incremental streams one at a time in stream-ID order, then incremental ones round-robin. Streams without
-   * one are urgency 3, incremental (plain round-robin, as before any priority is set).
+   * Which stream sends next (@gquic/scheduler): container classes, RFC 9218 urgency/incremental within them, the
+   * gaming boost. Streams nobody classified share round-robin. Streams with lost data go first regardless.
    */
-  private readonly priorities = new Map<number, { urgency: number; incremental: boolean }>();
+  readonly scheduler: StreamScheduler;
+  /** Streams with data declared lost, served before any new data (retransmissions ahead of new stream data). */
+  private readonly retransmits = new Set<number>();
   /** qlog trace, when configured; `qlogFrames` collects a received packet's frames. */
   private readonly qlog: QlogTrace | undefined;
   private qlogFrames: Array<Record<string, unknown>> | undefined;
@@ -233,6 +235,7 @@ export class Connection {
     const cc = transport.congestionController(transport.maxDatagramSize);
     this.recovery = new LossDetection<SentFrames>(cc);
     this.pacer = new Pacer(transport.maxDatagramSize);
+    this.scheduler = new StreamScheduler(transport.scheduler);
     this.recovery.peerCompletedAddressValidation = isServer; // RFC 9002 §6.2.2.1: servers never need the anti-deadlock probe
     this.streams = new StreamMap(isServer, {
       bidiLocal: transport.streamWindow,
@@ -439,8 +442,22 @@ export class Connection {
 
   /** Sets a stream's scheduling priority (RFC 9218: urgency 0-7, lower first; incremental or sequential). */
   setStreamPriority(id: number, urgency: number, incremental: boolean): void {
-    if (urgency === 3 && incremental) this.priorities.delete(id);
-    else this.priorities.set(id, { urgency: Math.max(0, Math.min(7, urgency | 0)), incremental });
+    this.scheduler.set(id, { urgency, incremental });
+  }
+
+  /** Puts a stream in a container priority class (Critical, Health, GamingTelemetry, Logs, Bulk). */
+  setStreamClass(id: number, cls: PriorityClass): void {
+    this.scheduler.set(id, { class: cls });
+  }
+
+  /**
+   * A game session starts or ends (undefined: back to detection by the gaming controller): GamingTelemetry streams
+   * are served at Critical's level and the gaming controller, when in use, caps the window.
+   */
+  setGamingSession(active: boolean | undefined): void {
+    const cc = this.recovery.cc as Partial<GamingController>;
+    cc.setGamingSession?.(active, this.lastNow);
+    this.scheduler.setGamingActive(active ?? cc.gamingActive ?? false);
   }
 
   /** Bytes the stream accepts now. */
@@ -1131,6 +1148,7 @@ export class Connection {
           const s = this.streams.send.get(f.a);
           if (s === undefined) break;
           s.onLost(f.b, f.c, f.fin);
+          this.retransmits.add(f.a);
           this.queueStream(f.a);
           break;
         }
@@ -1415,7 +1433,7 @@ export class Connection {
   }
 
   private queueStream(id: number): void {
-    if (!this.sendQueue.includes(id)) this.sendQueue.push(id);
+    this.scheduler.ready(id);
   }
 
   private requeueAll(): void {
@@ -1510,6 +1528,7 @@ export class Connection {
           const s = this.streams.send.get(f.a);
           if (s !== undefined) {
             s.onLost(f.b, f.c, f.fin);
+            this.retransmits.add(f.a);
             this.queueStream(f.a);
           }
         }
@@ -1839,7 +1858,7 @@ export class Connection {
 
   /** Stream data a client may send as 0-RTT (new or lost). */
   private hasEarlyData(): boolean {
-    for (const id of this.sendQueue) {
+    for (const id of this.scheduler.readyIds()) {
       const s = this.streams.send.get(id);
       if (s !== undefined && s.hasData() && (s.hasLostData() || s.sentOffset >= s.writeOffset || this.sendDataUsed < this.sendMaxData)) return true;
     }
@@ -1865,7 +1884,8 @@ export class Connection {
     if (this.hasControlFrames()) return true;
     if (!this.handshakeComplete) return false;
     if (this.datagramsOut.length > 0) return true;
-    for (const id of this.sendQueue) {
+    if (this.retransmits.size > 0) return true;
+    for (const id of this.scheduler.readyIds()) {
       const s = this.streams.send.get(id);
       if (s === undefined || !s.hasData()) continue;
       // Retransmissions and a lone FIN need no connection credit; new data does.
@@ -1947,44 +1967,57 @@ export class Connection {
     return frames.length > start || w.pos > pos;
   }
 
-  /** Orders the send queue by priority (stable, so equal streams keep their round-robin order). */
-  private prioritize(): void {
-    const pr = this.priorities;
-    if (pr.size === 0) return;
-    // Forget the priorities of streams that are gone (amortized: only when the map has grown past the live ones).
-    if (pr.size > 2 * this.streams.send.size + 16) for (const id of pr.keys()) if (!this.streams.send.has(id)) pr.delete(id);
-    if (this.sendQueue.length < 2) return;
-    this.sendQueue.sort((a, b) => {
-      const pa = pr.get(a);
-      const pb = pr.get(b);
-      const ua = pa?.urgency ?? 3;
-      const ub = pb?.urgency ?? 3;
-      if (ua !== ub) return ua - ub;
-      const sa = pa !== undefined && !pa.incremental;
-      const sb = pb !== undefined && !pb.incremental;
-      if (sa !== sb) return sa ? -1 : 1;
-      return sa ? a - b : 0; // sequential by stream id; incremental keep their round-robin order
-    });
+  /** One STREAM frame of `s` in `w` (at most `credit` new bytes); its length, or -1 when nothing could be sent. */
+  private writeStreamChunk(w: BufferWriter, frames: SentFrames, id: number, s: SendStream, credit: number): number {
+    const room = w.remaining - streamFrameOverhead(id, s.sentOffset, w.remaining, true);
+    if (room <= 0) return -1;
+    const c = s.nextChunk(room, credit);
+    if (c === null) return -1;
+    // The last frame of a packet may omit its length; keep it for simplicity of packing.
+    writeStreamFrame(w, id, c.offset, c.data, c.fin, true);
+    frames.push(new SentFrame(SF_STREAM, id, c.offset, c.data.length, c.fin));
+    if (c.isNew) this.sendDataUsed += c.data.length;
+    if (this.scheduler.priorityOf(id).class === PriorityClass.GamingTelemetry) this.recovery.cc.onGamingPacket?.(this.lastNow);
+    return c.data.length;
   }
 
-  /** STREAM frames over streams with data in priority order (round-robin by default); whether any was written. */
+  /**
+   * STREAM frames: lost data first (any stream), then new data in the scheduler's order; whether any was written.
+   * A stream that cannot send (flow control) leaves the scheduler until MAX_DATA / MAX_STREAM_DATA or a write.
+   */
   private writeStreamFrames(w: BufferWriter, frames: SentFrames): boolean {
-    this.prioritize();
     let wrote = false;
-    let rounds = this.sendQueue.length;
-    while (rounds-- > 0 && w.remaining > 16) {
-      const id = this.sendQueue.shift()!;
+    // Forget closed streams' scheduling state now and then (amortized: only past twice the live streams).
+    if (this.scheduler.entryCount > 2 * this.streams.send.size + 64) this.scheduler.prune((id) => this.streams.send.has(id));
+    for (const id of this.retransmits) {
       const s = this.streams.send.get(id);
-      if (s === undefined || !s.hasData()) continue;
-      const credit = this.sendMaxData - this.sendDataUsed;
-      const overhead = streamFrameOverhead(id, s.sentOffset, w.remaining, true);
-      const room = w.remaining - overhead;
-      if (room <= 0) {
-        this.sendQueue.unshift(id);
-        break;
+      if (s === undefined || !s.hasLostData()) {
+        this.retransmits.delete(id);
+        continue;
       }
-      const c = s.nextChunk(room, credit);
-      if (c === null) {
+      while (s.hasLostData() && w.remaining > 16) {
+        if (this.writeStreamChunk(w, frames, id, s, 0) < 0) break;
+        wrote = true;
+      }
+      if (!s.hasLostData()) this.retransmits.delete(id);
+      if (w.remaining <= 16) return wrote;
+    }
+    for (let guard = 0; guard < 4096 && w.remaining > 16; guard++) {
+      const id = this.scheduler.next();
+      if (id === undefined) break;
+      const s = this.streams.send.get(id);
+      if (s === undefined) {
+        this.scheduler.delete(id);
+        continue;
+      }
+      if (!s.hasData()) {
+        this.scheduler.idle(id);
+        continue;
+      }
+      const credit = this.sendMaxData - this.sendDataUsed;
+      const n = this.writeStreamChunk(w, frames, id, s, credit);
+      if (n < 0) {
+        if (w.remaining - streamFrameOverhead(id, s.sentOffset, w.remaining, true) <= 0) break; // packet full
         // Flow control blocked: tell the peer once per limit (§4.1).
         if (credit <= 0 && this.dataBlockedSentAt !== this.sendMaxData && w.remaining > 9) {
           writeFrame(w, { type: 'data_blocked', limit: this.sendMaxData });
@@ -1997,21 +2030,11 @@ export class Connection {
           s.blockedSentAt = s.maxData;
           wrote = true;
         }
+        this.scheduler.idle(id);
         continue;
       }
-      // The last frame of a packet may omit its length; keep it for simplicity of packing.
-      writeStreamFrame(w, id, c.offset, c.data, c.fin, true);
-      frames.push(new SentFrame(SF_STREAM, id, c.offset, c.data.length, c.fin));
-      if (c.isNew) this.sendDataUsed += c.data.length;
       wrote = true;
-      if (s.hasData()) {
-        // A sequential stream keeps its turn (RFC 9218 §10); the others go to the back of the queue.
-        const p = this.priorities.get(id);
-        if (p !== undefined && !p.incremental) {
-          this.sendQueue.unshift(id);
-          this.prioritize();
-        } else this.sendQueue.push(id);
-      }
+      this.scheduler.sent(id, n, s.hasData());
     }
     return wrote;
   }
