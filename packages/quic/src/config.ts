@@ -1,7 +1,7 @@
 // Connection configuration and the transport parameters it turns into.
 
 import type { CongestionController } from '@gquic/recovery';
-import { Cubic, GamingController, NewReno, type GamingCongestionConfig } from '@gquic/recovery';
+import { Bbr, Cubic, GamingController, NewReno, type GamingCongestionConfig } from '@gquic/recovery';
 import type { SchedulerOptions } from '@gquic/scheduler';
 import type { TlsClientConfig, TlsServerConfig } from '@gquic/tls';
 import type { QlogFactory } from './qlog.js';
@@ -166,11 +166,11 @@ export function localTransportParameters(
   return tp;
 }
 
-export type CongestionControlName = 'newreno' | 'cubic' | 'gaming';
+export type CongestionControlName = 'newreno' | 'cubic' | 'bbr' | 'gaming';
 
 /**
- * A congestion controller factory by name: NewReno (RFC 9002), CUBIC with HyStart++ (RFC 9438, RFC 9406), or the
- * gaming-aware controller over CUBIC (`gaming` options).
+ * A congestion controller factory by name: NewReno (RFC 9002), CUBIC with HyStart++ (RFC 9438, RFC 9406), BBR
+ * (after BBRv3), or the gaming-aware controller over CUBIC (`gaming` options).
  */
 export function congestionControl(name: CongestionControlName, gaming: Partial<GamingCongestionConfig> = {}): (maxDatagramSize: number) => CongestionController {
   switch (name) {
@@ -178,6 +178,8 @@ export function congestionControl(name: CongestionControlName, gaming: Partial<G
       return (mds) => new NewReno(mds);
     case 'cubic':
       return (mds) => new Cubic(mds);
+    case 'bbr':
+      return (mds) => new Bbr(mds);
     case 'gaming':
       return (mds) => new GamingController(new Cubic(mds), gaming, mds);
   }

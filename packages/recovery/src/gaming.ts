@@ -34,6 +34,12 @@ export class GamingController implements CongestionController {
   private lastBusy = Number.NEGATIVE_INFINITY;
   private queueingDelay = 0;
   private recoveryStart = Number.NEGATIVE_INFINITY;
+  /** LEDBAT++-style start: double per RTT until the queue first reaches half the target. */
+  private slowStart = true;
+  /** Minimum adjusted RTT of the current sampling interval (one min RTT): ack and pacing noise filtered out. */
+  private intervalMin = Number.POSITIVE_INFINITY;
+  private intervalStart = 0;
+  private currentDelay = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly base: CongestionController,
@@ -67,7 +73,8 @@ export class GamingController implements CongestionController {
   }
 
   get window(): number {
-    return this.gamingActive ? Math.min(this.delayWindow, this.config.maxGamingCwnd, this.base.window) : this.base.window;
+    // During a session the delay-based window rules alone (the base is frozen where the session found it).
+    return this.gamingActive ? Math.min(this.delayWindow, this.config.maxGamingCwnd) : this.base.window;
   }
 
   get ssthresh(): number {
@@ -89,12 +96,30 @@ export class GamingController implements CongestionController {
       return;
     }
     if (sentTime <= this.recoveryStart) return;
-    // RFC 6817 §2.4.2: move the window by how far the queueing delay is from the target.
-    this.queueingDelay = Math.max(0, rtt.latestRtt - rtt.minRtt);
+    // RFC 6817 §2.4.2, §3.4.2: the current delay is the smallest sample of the last interval (filters the noise
+    // of delayed ACKs and pacing), the queueing delay its excess over the base (minimum) RTT.
+    const sample = rtt.latestAdjustedRtt > 0 ? rtt.latestAdjustedRtt : rtt.latestRtt;
+    this.intervalMin = Math.min(this.intervalMin, sample);
+    const interval = Number.isFinite(rtt.minRtt) ? rtt.minRtt : rtt.smoothedRtt;
+    if (now - this.intervalStart >= interval) {
+      this.currentDelay = this.intervalMin;
+      this.intervalMin = Number.POSITIVE_INFINITY;
+      this.intervalStart = now;
+    }
+    if (!Number.isFinite(this.currentDelay)) this.currentDelay = sample;
+    this.queueingDelay = Math.max(0, this.currentDelay - rtt.minRtt);
     const target = (this.config.targetGamingRtt * 1000) / 2;
+    if (appLimited) return;
+    if (this.slowStart) {
+      if (this.queueingDelay < target / 2) {
+        this.delayWindow = Math.min(this.config.maxGamingCwnd, this.delayWindow + bytes);
+        return;
+      }
+      this.slowStart = false;
+    }
     const offTarget = (target - this.queueingDelay) / target;
     const grow = (GAIN * offTarget * bytes * this.mss) / Math.max(this.delayWindow, this.mss);
-    this.delayWindow = Math.min(this.config.maxGamingCwnd, Math.max(minimumWindow(this.mss), this.delayWindow + (appLimited && grow > 0 ? 0 : grow)));
+    this.delayWindow = Math.min(this.config.maxGamingCwnd, Math.max(minimumWindow(this.mss), this.delayWindow + grow));
   }
 
   onPacketLost(now: number, sentTime: number, bytes: number): void {
@@ -105,6 +130,7 @@ export class GamingController implements CongestionController {
     this.base.onCongestionEvent(now, sentTime);
     if (sentTime <= this.recoveryStart) return;
     this.recoveryStart = now;
+    this.slowStart = false;
     this.delayWindow = Math.max(minimumWindow(this.mss), Math.floor(this.delayWindow / 2));
   }
 

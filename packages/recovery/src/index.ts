@@ -7,3 +7,4 @@ export * from './loss-detection.js';
 export * from './cubic.js';
 export * from './pacer.js';
 export * from './gaming.js';
+export * from './bbr.js';

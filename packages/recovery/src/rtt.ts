@@ -7,6 +7,8 @@ export const K_GRANULARITY_US = 1_000;
 
 export class RttEstimator {
   latestRtt = 0;
+  /** The latest sample less the peer's ack delay (§5.3's adjusted_rtt), for delay-based control. */
+  latestAdjustedRtt = 0;
   /** The minimum RTT seen (§5.2); Infinity before the first sample. */
   minRtt = Number.POSITIVE_INFINITY;
   smoothedRtt: number;
@@ -28,6 +30,7 @@ export class RttEstimator {
    */
   update(latestRttUs: number, ackDelayUs: number, handshakeConfirmed: boolean, maxAckDelayUs: number, now: number): void {
     this.latestRtt = latestRttUs;
+    this.latestAdjustedRtt = latestRttUs;
     if (!this.hasSample) {
       this.minRtt = latestRttUs;
       this.minRttSetAt = now;
@@ -43,6 +46,7 @@ export class RttEstimator {
     const ackDelay = handshakeConfirmed ? Math.min(ackDelayUs, maxAckDelayUs) : ackDelayUs;
     let adjusted = latestRttUs;
     if (latestRttUs >= this.minRtt + ackDelay) adjusted = latestRttUs - ackDelay;
+    this.latestAdjustedRtt = adjusted;
     this.rttVar = (3 / 4) * this.rttVar + (1 / 4) * Math.abs(this.smoothedRtt - adjusted);
     this.smoothedRtt = (7 / 8) * this.smoothedRtt + (1 / 8) * adjusted;
   }

@@ -7,3 +7,4 @@ export * from './tls-pki.js';
 export * from './tls-over-tcp.js';
 export * from './sim-network.js';
 export * from './quic-pair.js';
+export * from './scenarios.js';

@@ -125,6 +125,29 @@ export class SimNetwork {
   readonly sentBytes: [number, number] = [0, 0];
   /** The source address the server sees for the client (change it to simulate NAT rebinding or migration). */
   clientAddress: Address = CLIENT_ADDRESS;
+  /** Timers of the scenario (cross traffic, application writes): run in time order with the network's events. */
+  private readonly timers: Array<{ at: number; fn: () => void }> = [];
+
+  /** Runs `fn` at virtual time `at` (during `run`). */
+  schedule(at: number, fn: () => void): void {
+    this.timers.push({ at, fn });
+    this.timers.sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * A datagram of another flow (not QUIC) entering the client-to-server bottleneck now: its queueing delay there
+   * (µs, beyond propagation and its own serialisation), or undefined when the queue dropped it.
+   */
+  crossTraffic(bytes: number): number | undefined {
+    const link = this.links[0];
+    const out = link.send(new Uint8Array(bytes), this.now);
+    const a = out[0];
+    if (a === undefined) return undefined;
+    const bw = link.config.bandwidthBps ?? Number.POSITIVE_INFINITY;
+    const tx = Number.isFinite(bw) ? (bytes * 8 * 1e6) / bw : 0;
+    return Math.max(0, a.at - this.now - link.config.delayUs - tx);
+  }
+
   /** Where the server addressed each datagram it sent, in order; the same for the client. */
   readonly serverSentTo: Address[] = [];
   readonly clientSentTo: Address[] = [];
@@ -184,7 +207,7 @@ export class SimNetwork {
       this.flush();
       if (done()) return true;
       // Next event: a delivery or a timer.
-      let next = Math.min(this.client.timeout(), this.server.timeout());
+      let next = Math.min(this.client.timeout(), this.server.timeout(), this.timers[0]?.at ?? Number.POSITIVE_INFINITY);
       let nextDelivery: InFlight | undefined;
       for (const f of this.inflight) if (nextDelivery === undefined || f.at < nextDelivery.at || (f.at === nextDelivery.at && f.seq < nextDelivery.seq)) nextDelivery = f;
       if (nextDelivery !== undefined) next = Math.min(next, nextDelivery.at);
@@ -201,6 +224,7 @@ export class SimNetwork {
       }
       if (this.client.timeout() <= this.now) this.client.handleTimeout(this.now);
       if (this.server.timeout() <= this.now) this.server.handleTimeout(this.now);
+      while (this.timers.length > 0 && this.timers[0]!.at <= this.now) this.timers.shift()!.fn();
     }
   }
 }

@@ -1,0 +1,280 @@
+// BBR, after BBRv3 (draft-ietf-ccwg-bbr): a model of the path — the bottleneck bandwidth (windowed max of
+// delivery-rate samples) and the minimum RTT — sets the pacing rate and a window of a few BDPs, instead of
+// reacting to every loss. States: Startup (gain 2.77) until the bandwidth stops growing or loss exceeds 2% in a
+// round; Drain; ProbeBW cycling DOWN / CRUISE / REFILL / UP; ProbeRTT every 5 s for 200 ms.
+//
+// Simplified against the draft: one inflight_hi bound (no inflight_lo / bw_lo short-term model), lowered by
+// ×0.7 when a round loses more than 2%, but never below the estimated BDP, so random loss alone cannot starve
+// the flow; ProbeBW phases last one min_rtt each (UP: until inflight reaches 1.25 BDP or a round passes).
+// Delivery-rate samples follow draft-cheng-iccrg-delivery-rate-estimation, kept inside the controller and keyed
+// by send time (the congestion controller interface reports sends and acks by time).
+
+import { initialWindow, minimumWindow, type CongestionController } from './congestion.js';
+import type { RttEstimator } from './rtt.js';
+
+const STARTUP_PACING_GAIN = 2.77;
+const STARTUP_CWND_GAIN = 2;
+const DRAIN_PACING_GAIN = 1 / 2.77;
+const CWND_GAIN = 2;
+const LOSS_THRESH = 0.02;
+const BETA = 0.7;
+const PROBE_RTT_INTERVAL = 5_000_000;
+const PROBE_RTT_DURATION = 200_000;
+const MIN_RTT_WINDOW = 10_000_000;
+/** Rounds the bandwidth max filter spans (about two ProbeBW cycles). */
+const BW_WINDOW_ROUNDS = 10;
+const FULL_BW_THRESH = 1.25;
+const FULL_BW_COUNT = 3;
+
+type State = 'startup' | 'drain' | 'probe_bw_down' | 'probe_bw_cruise' | 'probe_bw_refill' | 'probe_bw_up' | 'probe_rtt';
+
+interface Snapshot {
+  delivered: number;
+  deliveredTime: number;
+  firstSentTime: number;
+  appLimited: boolean;
+  refs: number;
+}
+
+export class Bbr implements CongestionController {
+  readonly name = 'bbr';
+  private mss: number;
+  private state: State = 'startup';
+  private cwnd: number;
+  // Delivery rate estimation.
+  private delivered = 0;
+  private deliveredTime = 0;
+  private firstSentTime = 0;
+  private readonly snapshots = new Map<number, Snapshot>();
+  private appLimitedUntil = 0;
+  // The model.
+  private readonly bwSamples: Array<{ round: number; bw: number }> = [];
+  private maxBw = 0;
+  private minRtt = Number.POSITIVE_INFINITY;
+  private minRttStamp = 0;
+  private inflightHi = Number.POSITIVE_INFINITY;
+  // Rounds.
+  private round = 0;
+  private nextRoundDelivered = 0;
+  private roundLost = 0;
+  private roundDelivered = 0;
+  // Startup exit.
+  private fullBw = 0;
+  private fullBwCount = 0;
+  // Phases.
+  private phaseStart = 0;
+  private probeRttDoneAt = 0;
+  private priorCwnd = 0;
+  private bytesInFlight = 0;
+
+  constructor(maxDatagramSize = 1200) {
+    this.mss = maxDatagramSize;
+    this.cwnd = initialWindow(maxDatagramSize);
+  }
+
+  get window(): number {
+    return this.cwnd;
+  }
+
+  get ssthresh(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
+  private bdp(gain = 1): number {
+    if (this.maxBw === 0 || !Number.isFinite(this.minRtt)) return initialWindow(this.mss);
+    return (gain * this.maxBw * this.minRtt) / 1e6;
+  }
+
+  onPacketSent(now: number, bytes: number, bytesInFlight: number): void {
+    this.bytesInFlight = bytesInFlight;
+    if (bytesInFlight <= bytes) {
+      // Sending from idle: the delivery clock restarts (draft-cheng §3.2).
+      this.firstSentTime = now;
+      this.deliveredTime = now;
+    }
+    const s = this.snapshots.get(now);
+    if (s !== undefined) s.refs++;
+    else this.snapshots.set(now, { delivered: this.delivered, deliveredTime: this.deliveredTime, firstSentTime: this.firstSentTime, appLimited: now < this.appLimitedUntil, refs: 1 });
+  }
+
+  private release(sentTime: number): Snapshot | undefined {
+    const s = this.snapshots.get(sentTime);
+    if (s !== undefined && --s.refs === 0) this.snapshots.delete(sentTime);
+    return s;
+  }
+
+  onPacketAcked(now: number, sentTime: number, bytes: number, rtt: RttEstimator, appLimited: boolean): void {
+    const snap = this.release(sentTime);
+    this.delivered += bytes;
+    this.deliveredTime = now;
+    this.roundDelivered += bytes;
+    this.bytesInFlight = Math.max(0, this.bytesInFlight - bytes);
+    if (appLimited) this.appLimitedUntil = now + (Number.isFinite(this.minRtt) ? this.minRtt : 0);
+    // min_rtt, with its 10 s window.
+    if (rtt.latestRtt > 0 && (rtt.latestRtt <= this.minRtt || now - this.minRttStamp > MIN_RTT_WINDOW)) {
+      this.minRtt = rtt.latestRtt;
+      this.minRttStamp = now;
+    }
+    // A delivery-rate sample (draft-cheng §3.3): the slower of the send and ack rates over the interval.
+    if (snap !== undefined) {
+      this.firstSentTime = sentTime;
+      const sendElapsed = sentTime - snap.firstSentTime;
+      const ackElapsed = now - snap.deliveredTime;
+      const interval = Math.max(sendElapsed, ackElapsed);
+      if (interval > 0 && (!snap.appLimited || this.delivered - snap.delivered > 0)) {
+        const bw = ((this.delivered - snap.delivered) * 1e6) / interval;
+        if (!snap.appLimited || bw > this.maxBw) this.addBwSample(bw);
+      }
+      // A round ends when a packet sent after the previous round's end is acknowledged.
+      if (snap.delivered >= this.nextRoundDelivered) this.startRound();
+    }
+    this.advance(now);
+    this.setWindow();
+  }
+
+  private addBwSample(bw: number): void {
+    this.bwSamples.push({ round: this.round, bw });
+    while (this.bwSamples.length > 0 && this.bwSamples[0]!.round < this.round - BW_WINDOW_ROUNDS) this.bwSamples.shift();
+    // Bounded: samples per round are capped by keeping only the round's best after many.
+    if (this.bwSamples.length > 4096) this.bwSamples.splice(0, this.bwSamples.length - 4096);
+    let m = 0;
+    for (const s of this.bwSamples) if (s.bw > m) m = s.bw;
+    this.maxBw = m;
+  }
+
+  private startRound(): void {
+    // Loss rate of the round that ended (v3's congestion signal).
+    const lossRate = this.roundLost / Math.max(1, this.roundLost + this.roundDelivered);
+    if (lossRate > LOSS_THRESH && this.roundLost > 3 * this.mss) this.onLossyRound();
+    this.round++;
+    this.nextRoundDelivered = this.delivered;
+    this.roundLost = 0;
+    this.roundDelivered = 0;
+    if (this.state === 'startup') {
+      if (this.maxBw >= this.fullBw * FULL_BW_THRESH) {
+        this.fullBw = this.maxBw;
+        this.fullBwCount = 0;
+      } else if (++this.fullBwCount >= FULL_BW_COUNT) {
+        this.state = 'drain';
+      }
+    }
+  }
+
+  private onLossyRound(): void {
+    const bdp = this.bdp();
+    if (this.state === 'startup') {
+      this.state = 'drain';
+      this.inflightHi = Math.max(bdp, this.bytesInFlight);
+      return;
+    }
+    // v3: lower the inflight bound, but (here) never under the model's BDP.
+    this.inflightHi = Math.max(bdp, BETA * Math.min(this.inflightHi, Math.max(this.bytesInFlight, this.cwnd)));
+    if (this.state === 'probe_bw_up') this.enter('probe_bw_down', this.deliveredTime);
+  }
+
+  private enter(s: State, now: number): void {
+    this.state = s;
+    this.phaseStart = now;
+  }
+
+  private advance(now: number): void {
+    const rtt = Number.isFinite(this.minRtt) ? this.minRtt : 100_000;
+    switch (this.state) {
+      case 'drain':
+        if (this.bytesInFlight <= this.bdp()) this.enter('probe_bw_down', now);
+        break;
+      case 'probe_bw_down':
+        if (now - this.phaseStart >= rtt && this.bytesInFlight <= this.bdp()) this.enter('probe_bw_cruise', now);
+        break;
+      case 'probe_bw_cruise':
+        // Cruise for a few round trips between probes (the draft randomizes 2-3 s; scaled to the RTT here).
+        if (now - this.phaseStart >= 6 * rtt) this.enter('probe_bw_refill', now);
+        break;
+      case 'probe_bw_refill':
+        if (now - this.phaseStart >= rtt) {
+          // Probing may raise the bound again.
+          this.inflightHi = Math.max(this.inflightHi, this.bdp(1.25));
+          this.enter('probe_bw_up', now);
+        }
+        break;
+      case 'probe_bw_up':
+        if (now - this.phaseStart >= rtt && (this.bytesInFlight >= this.bdp(1.25) || now - this.phaseStart >= 2 * rtt)) this.enter('probe_bw_down', now);
+        break;
+      case 'probe_rtt':
+        if (now >= this.probeRttDoneAt) {
+          this.minRttStamp = now;
+          this.cwnd = Math.max(this.cwnd, this.priorCwnd);
+          this.enter('probe_bw_down', now);
+        }
+        break;
+      default:
+        break;
+    }
+    if (this.state !== 'probe_rtt' && this.state !== 'startup' && now - this.minRttStamp > PROBE_RTT_INTERVAL) {
+      this.priorCwnd = this.cwnd;
+      this.probeRttDoneAt = now + Math.max(PROBE_RTT_DURATION, rtt);
+      this.enter('probe_rtt', now);
+    }
+  }
+
+  private setWindow(): void {
+    if (this.state === 'probe_rtt') {
+      this.cwnd = Math.max(minimumWindow(this.mss), this.bdp(0.5));
+      return;
+    }
+    const gain = this.state === 'startup' ? STARTUP_CWND_GAIN : CWND_GAIN;
+    let target = this.bdp(gain) + 3 * this.mss;
+    if (this.state !== 'startup' && this.state !== 'probe_bw_up') target = Math.min(target, this.inflightHi);
+    if (this.state === 'startup') target = Math.max(target, this.cwnd); // never shrink while starting up
+    this.cwnd = Math.max(minimumWindow(this.mss), Math.floor(target));
+  }
+
+  private pacingGain(): number {
+    switch (this.state) {
+      case 'startup':
+        return STARTUP_PACING_GAIN;
+      case 'drain':
+        return DRAIN_PACING_GAIN;
+      case 'probe_bw_down':
+        return 0.9;
+      case 'probe_bw_up':
+        return 1.25;
+      default:
+        return 1;
+    }
+  }
+
+  onPacketLost(_now: number, sentTime: number, bytes: number): void {
+    this.release(sentTime);
+    this.roundLost += bytes;
+    this.bytesInFlight = Math.max(0, this.bytesInFlight - bytes);
+  }
+
+  /** Loss is handled per round (the loss rate), not per event. */
+  onCongestionEvent(): void {}
+
+  onPersistentCongestion(): void {
+    this.cwnd = minimumWindow(this.mss);
+    this.inflightHi = Math.max(this.bdp(), minimumWindow(this.mss));
+  }
+
+  onMtuUpdate(maxDatagramSize: number): void {
+    this.mss = maxDatagramSize;
+  }
+
+  pacingRate(rtt: RttEstimator): number {
+    if (this.maxBw === 0) return (STARTUP_PACING_GAIN * this.cwnd * 1e6) / Math.max(rtt.smoothedRtt, 1);
+    return this.pacingGain() * this.maxBw * 0.99;
+  }
+
+  metrics(): { phase: string; congestion_window: number; ssthresh: number; bandwidth: number; min_rtt: number; inflight_hi: number } {
+    return {
+      phase: this.state,
+      congestion_window: this.cwnd,
+      ssthresh: Number.POSITIVE_INFINITY,
+      bandwidth: Math.round(this.maxBw * 8),
+      min_rtt: Number.isFinite(this.minRtt) ? this.minRtt : 0,
+      inflight_hi: Number.isFinite(this.inflightHi) ? Math.round(this.inflightHi) : -1,
+    };
+  }
+}
