@@ -2,10 +2,11 @@
 import { benchCrypto } from './crypto.bench.js';
 import { benchQpack } from './qpack.bench.js';
 import { benchQuic } from './quic.bench.js';
+import { benchScheduler } from './scheduler.bench.js';
 import { benchTls } from './tls.bench.js';
 import { benchWire } from './wire.bench.js';
 
-const suites: Record<string, () => Promise<unknown>> = { wire: benchWire, crypto: benchCrypto, tls: benchTls, quic: benchQuic, qpack: benchQpack };
+const suites: Record<string, () => Promise<unknown>> = { wire: benchWire, crypto: benchCrypto, tls: benchTls, quic: benchQuic, qpack: benchQpack, scheduler: benchScheduler };
 const only = process.argv[2];
 if (only !== undefined && suites[only] === undefined) {
   console.error(`unknown suite '${only}'; one of: ${Object.keys(suites).join(', ')}`);

@@ -199,6 +199,7 @@ export class Connection {
   private readonly qlog: QlogTrace | undefined;
   private qlogFrames: Array<Record<string, unknown>> | undefined;
   private lastMetrics = '';
+  private lastPhase: string | undefined;
   /** DPLPMTUD state: `mtu.current` is the datagram size in use. */
   readonly mtu: MtuDiscovery;
   /** 1-RTT key phases, once both 1-RTT secrets are known (RFC 9001 §6). */
@@ -1100,7 +1101,14 @@ export class Connection {
       congestion_window: r.cc.window,
       bytes_in_flight: r.bytesInFlight,
       ssthresh: Number.isFinite(r.cc.ssthresh) ? r.cc.ssthresh : undefined,
+      pacing_rate: Number.isFinite(r.cc.pacingRate(r.rtt)) ? Math.round(r.cc.pacingRate(r.rtt) * 8) : undefined,
     };
+    // qlog recovery:congestion_state_updated when the controller changes phase (slow start, recovery, probe...).
+    const phase = r.cc.metrics().phase;
+    if (phase !== this.lastPhase) {
+      this.qlog!.event(now, 'congestion_state_updated', { ...(this.lastPhase !== undefined ? { old: this.lastPhase } : {}), new: phase, controller: r.cc.name });
+      this.lastPhase = phase;
+    }
     const key = JSON.stringify(m);
     if (key === this.lastMetrics) return;
     this.lastMetrics = key;

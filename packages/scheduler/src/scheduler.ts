@@ -77,6 +77,8 @@ export class StreamScheduler {
   private readonly order = new Queue();
   private readonly orderGen = new Queue();
   private readyCount = 0;
+  /** The ready ids, for callers that need to look at all of them. */
+  private readonly readySet = new Set<number>();
 
   constructor(opts: SchedulerOptions = {}) {
     this.mode = opts.mode ?? 'priority';
@@ -151,8 +153,8 @@ export class StreamScheduler {
   }
 
   /** Ids of the ready streams (any order). */
-  *readyIds(): IterableIterator<number> {
-    for (const e of this.entries.values()) if (e.ready) yield e.id;
+  readyIds(): IterableIterator<number> {
+    return this.readySet.values();
   }
 
   private entry(id: number): Entry {
@@ -172,6 +174,7 @@ export class StreamScheduler {
     e.ready = true;
     e.gen++;
     this.readyCount++;
+    this.readySet.add(e.id);
     if (this.mode !== 'priority') {
       this.order.push(e.id);
       this.orderGen.push(e.gen);
@@ -192,6 +195,7 @@ export class StreamScheduler {
     e.ready = false;
     e.gen++;
     this.readyCount--;
+    this.readySet.delete(e.id);
     if (this.mode !== 'priority') return;
     const b = this.buckets[e.bucket]!;
     b.count--;
