@@ -226,6 +226,16 @@ describe('HTTP/3 connection errors (RFC 9114 §8.1) from a misbehaving peer', ()
         await w.close();
       }),
     ).toBe(H3ErrorCode.CLOSED_CRITICAL_STREAM);
+    // Reset instead of closed: the same.
+    expect(
+      await closeCodeAfter(async (c) => {
+        const w = (await c.createUnidirectionalStream()).writable!.getWriter();
+        await w.write(ctl);
+        await w.write(settings);
+        await new Promise((r) => setTimeout(r, 50));
+        await w.abort({ code: 0x100 });
+      }),
+    ).toBe(H3ErrorCode.CLOSED_CRITICAL_STREAM);
   });
 
   it('H3_FRAME_UNEXPECTED for DATA before HEADERS on a request stream; QPACK errors close with their code', async () => {

@@ -170,14 +170,33 @@ export class H3Session {
   }
 
   private async acceptUni(): Promise<void> {
-    for await (const s of this.conn.incomingUnidirectionalStreams) void this.onUniStream(s).catch((e) => this.fail(e));
+    for await (const s of this.conn.incomingUnidirectionalStreams) {
+      void this.onUniStream(s).catch((e) => this.fail(e));
+    }
   }
 
   /** §6.2: the stream type decides; one control, encoder and decoder stream each; unknown types are refused. */
   private async onUniStream(s: QuicStream): Promise<void> {
     const r = new StreamReader(s.readable!);
-    const type = await r.varint();
+    let type: number | null;
+    try {
+      type = await r.varint();
+    } catch (e) {
+      if (e instanceof H3Error) throw e;
+      return; // reset before its type arrived: nothing to do (§6.2)
+    }
     if (type === null) return;
+    try {
+      await this.readUniStream(r, type);
+    } catch (e) {
+      // §6.2.1: a critical stream reset by the peer (a transport stream error, not an HTTP/3 one of ours) is
+      // H3_CLOSED_CRITICAL_STREAM.
+      if (e instanceof H3Error || e instanceof QpackError || !this.peerStreams.has(type)) throw e;
+      throw new H3Error(H3ErrorCode.CLOSED_CRITICAL_STREAM, `critical stream 0x${type.toString(16)} failed: ${(e as Error)?.message ?? String(e)}`);
+    }
+  }
+
+  private async readUniStream(r: StreamReader, type: number): Promise<void> {
     const critical = (name: string): void => {
       if (this.peerStreams.has(type)) throw new H3Error(H3ErrorCode.STREAM_CREATION_ERROR, `a second ${name} stream`);
       this.peerStreams.add(type);
