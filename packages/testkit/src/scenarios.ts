@@ -62,6 +62,26 @@ function saturate(p: QuicPair, id: number): () => number {
   };
 }
 
+/**
+ * Runs the pair until `end`, keeping the bulk stream saturated; `onStep` gets the application's turn after every
+ * event. Returns the bulk goodput in Mbit/s between `warm` and `end`.
+ */
+function runBulk(p: QuicPair, pump: () => number, warm: number, end: number, onStep?: () => void): number {
+  let atWarm = 0;
+  let atEnd = 0;
+  p.run(
+    () => p.now >= end,
+    end - p.now + 1_000_000,
+    () => {
+      const b = pump();
+      if (p.now < warm) atWarm = b;
+      atEnd = b;
+      onStep?.();
+    },
+  );
+  return ((atEnd - atWarm) * 8) / ((end - warm) / 1e6) / 1e6;
+}
+
 export interface MessagesResult {
   /** Latencies in ms; a message not delivered by the end counts with its age then (a lower bound). */
   critical: Percentiles & { undelivered: number };
@@ -100,28 +120,19 @@ export function messagesWithBulk(o: BottleneckOptions & { seconds: number; warmu
       });
     }
   }
-  let bulkAtWarm = 0;
-  let bulkAtEnd = 0;
-  p.run(
-    () => p.now >= end,
-    o.seconds * 1e6 + 1_000_000,
-    () => {
-      const b = pump();
-      if (p.now < warm) bulkAtWarm = b;
-      bulkAtEnd = b;
-      const s = p.serverConn;
-      if (s === undefined) return;
-      for (let k = 0; k < 2; k++) {
-        for (let r = s.streamRead(ids[k]!, 1 << 20, p.now); r !== null; r = s.streamRead(ids[k]!, 1 << 20, p.now)) {
-          got[k]! += r.data.length;
-          while (lat[k]!.length < Math.floor(got[k]! / 200)) {
-            const i = lat[k]!.length;
-            lat[k]!.push((p.now - sentAt[k]![i]!) / 1000);
-          }
+  const bulkMbps = runBulk(p, pump, warm, end, () => {
+    const s = p.serverConn;
+    if (s === undefined) return;
+    for (let k = 0; k < 2; k++) {
+      for (let r = s.streamRead(ids[k]!, 1 << 20, p.now); r !== null; r = s.streamRead(ids[k]!, 1 << 20, p.now)) {
+        got[k]! += r.data.length;
+        while (lat[k]!.length < Math.floor(got[k]! / 200)) {
+          const i = lat[k]!.length;
+          lat[k]!.push((p.now - sentAt[k]![i]!) / 1000);
         }
       }
-    },
-  );
+    }
+  });
   // Only messages sent after the warm-up count (the first second includes slow start).
   const measured = (k: number): Percentiles & { undelivered: number } => {
     const xs: number[] = [];
@@ -135,7 +146,7 @@ export function messagesWithBulk(o: BottleneckOptions & { seconds: number; warmu
     });
     return { ...percentiles(xs), undelivered };
   };
-  return { critical: measured(0), health: measured(1), bulkMbps: ((bulkAtEnd - bulkAtWarm) * 8) / ((end - warm) / 1e6) / 1e6 };
+  return { critical: measured(0), health: measured(1), bulkMbps };
 }
 
 export interface GamingFlowResult {
@@ -172,19 +183,9 @@ export function gamingFlowWithBulk(o: BottleneckOptions & { seconds: number; war
       else delays.push(d / 1000);
     });
   }
-  let atWarm = 0;
-  let atEnd = 0;
-  p.run(
-    () => p.now >= end,
-    o.seconds * 1e6 + 1_000_000,
-    () => {
-      const b = pump();
-      if (p.now < warm) atWarm = b;
-      atEnd = b;
-    },
-  );
+  const bulkMbps = runBulk(p, pump, warm, end);
   const spare = o.bandwidthBps / 1e6 - (60 * 228 * 8) / 1e6;
-  return { delay: percentiles(delays), loss: sent === 0 ? 0 : lost / sent, bulkMbps: ((atEnd - atWarm) * 8) / ((end - warm) / 1e6) / 1e6, spareMbps: spare };
+  return { delay: percentiles(delays), loss: sent === 0 ? 0 : lost / sent, bulkMbps, spareMbps: spare };
 }
 
 /** Claim 3: bulk goodput (application bytes read at the server), Mbit/s, after a warm-up. */
@@ -196,16 +197,5 @@ export function bulkGoodput(o: BottleneckOptions & { seconds: number; warmupSeco
   const start = p.now;
   const warm = start + (o.warmupSeconds ?? 1) * 1e6;
   const end = start + o.seconds * 1e6;
-  let atWarm = 0;
-  let atEnd = 0;
-  p.run(
-    () => p.now >= end,
-    o.seconds * 1e6 + 1_000_000,
-    () => {
-      const b = pump();
-      if (p.now < warm) atWarm = b;
-      atEnd = b;
-    },
-  );
-  return ((atEnd - atWarm) * 8) / ((end - warm) / 1e6) / 1e6;
+  return runBulk(p, pump, warm, end);
 }
