@@ -326,6 +326,13 @@ export class Connection {
     return new TlsServer({
       ...tls,
       transportParameters: tp,
+      // RFC 9369 §5: a ticket resumes only a connection of the version that issued it (the version this one will
+      // use, compatible negotiation included).
+      acceptTicket: (appData, client) => {
+        const issued = ticketVersion(appData);
+        // Our tickets carry our transport parameters; other app data (an application's own) says nothing about it.
+        return issued === undefined || issued === (client !== undefined ? this.chooseCompatibleVersion(client) : this.transport.version);
+      },
       // RFC 9368 §2.3: compatible version negotiation, decided once the client's version_information is known.
       transportParametersFor: (client) => {
         this.negotiatedVersion = this.chooseCompatibleVersion(client);

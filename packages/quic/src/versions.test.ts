@@ -1,7 +1,7 @@
 // QUIC v2 (RFC 9369) as a second version, Version Negotiation (RFC 9000 §6) and downgrade detection (RFC 9368 §4).
 
 import { describe, expect, it } from 'vitest';
-import { BufferWriter, QUIC_V1, QUIC_V2, TransportErrorCode, writeVersionNegotiation } from '@gquic/wire';
+import { BufferWriter, QUIC_V1, QUIC_V2, TransportErrorCode, decodeTransportParameters, encodeTransportParameters, writeVersionNegotiation } from '@gquic/wire';
 import { nodeProvider } from '@gquic/crypto';
 import { AntiReplay, TicketKeyRing, type ClientSession } from '@gquic/tls';
 import { QuicPair, SERVER_ADDRESS, patternBytes, seededRandom } from '@gquic/testkit';
@@ -142,5 +142,13 @@ describe('compatible version negotiation (RFC 9368 §2.3, RFC 9369 §4)', () => 
     };
     expect(resumed(QUIC_V2)).toBe(true);
     expect(resumed(QUIC_V1)).toBe(false);
+    // A client that offers the v2 ticket on a v1 connection anyway (its remembered parameters doctored to say v1):
+    // the server refuses it and does a full handshake.
+    const tp = decodeTransportParameters(session.transportParameters, 'server');
+    tp.versionInformation = { chosenVersion: QUIC_V1, availableVersions: [QUIC_V1] };
+    const forged = { ...session, transportParameters: encodeTransportParameters(tp) };
+    const p = new QuicPair({ startUs: session.receivedAt * 1000 + 1_000_000, clientTransport: { version: QUIC_V1, versions: [QUIC_V1] }, serverTransport: v2First, serverTls, clientTls: { session: forged } });
+    expect(p.handshake()).toBe(true);
+    expect(p.clientEvents.find((e) => e.type === 'handshake-done')).toMatchObject({ resumed: false });
   });
 });

@@ -83,4 +83,9 @@ export interface TlsServerConfig extends TlsCommonConfig {
    * `transportParameters`.
    */
   transportParametersFor?: (clientParameters: Uint8Array) => Uint8Array;
+  /**
+   * Decides whether a valid ticket may resume this connection (a full handshake follows when not), from the
+   * app data sealed in it and the client's QUIC transport parameters.
+   */
+  acceptTicket?: (ticketAppData: Uint8Array, clientParameters: Uint8Array | undefined) => boolean;
 }

@@ -189,6 +189,8 @@ export class TlsServer extends TlsConnection {
         const t = this.config.ticketKeys.open(id.identity, now);
         if (t === undefined || !suiteHashMatches(t.cipherSuite, suiteId)) continue;
         if (now < t.issuedAt || now - t.issuedAt > t.lifetime * 1000) continue;
+        // The application may refuse a ticket outright (QUIC: one issued under another version, RFC 9369 §5).
+        if (this.config.acceptTicket !== undefined && !this.config.acceptTicket(t.appData, tp)) continue;
         // §4.2.11.2: the binder proves the client holds the PSK; a wrong one is fatal.
         const ks = ks0(t.psk);
         const truncated = m.raw.subarray(0, m.raw.length - ext.preSharedKey.bindersLength(offeredPsks.binders));
