@@ -30,13 +30,15 @@ export class TokenSealer {
 
   /**
    * Retry tokens bind the client's address and port (the path the Retry answered); NEW_TOKEN tokens only the IP
-   * address, since the client's port usually changes between connections (§8.1.3).
+   * address, since the client's port usually changes between connections (§8.1.3). Both bind the QUIC version of
+   * the Initial they answered (RFC 9369 §5: tokens are version-specific; a client must not switch versions
+   * after a Retry).
    */
-  private aad(kind: number, address: { address: string; port: number }): Uint8Array {
-    return new TextEncoder().encode(kind === TOKEN_RETRY ? `${address.address}|${address.port}` : address.address);
+  private aad(kind: number, address: { address: string; port: number }, version: number): Uint8Array {
+    return new TextEncoder().encode(`${version >>> 0}|${kind === TOKEN_RETRY ? `${address.address}|${address.port}` : address.address}`);
   }
 
-  seal(t: AddressToken, address: { address: string; port: number }): Uint8Array {
+  seal(t: AddressToken, address: { address: string; port: number }, version: number): Uint8Array {
     const body = new Uint8Array(1 + 8 + 1 + t.originalDcid.length + 1 + t.retryScid.length);
     const dv = new DataView(body.buffer);
     body[0] = t.kind;
@@ -52,7 +54,7 @@ export class TokenSealer {
     const nonce = this.provider.randomBytes(NONCE);
     out.set(nonce, 1);
     out.set(body, 1 + NONCE);
-    this.provider.aead('aes-256-gcm', this.key).seal(nonce, this.aad(t.kind, address), out, 1 + NONCE, body.length);
+    this.provider.aead('aes-256-gcm', this.key).seal(nonce, this.aad(t.kind, address, version), out, 1 + NONCE, body.length);
     return out;
   }
 
@@ -62,10 +64,10 @@ export class TokenSealer {
   }
 
   /** The token's contents if it is ours, of `kind`, for this address and not expired; undefined otherwise. */
-  open(token: Uint8Array, kind: number, address: { address: string; port: number }, now: number): AddressToken | undefined {
+  open(token: Uint8Array, kind: number, address: { address: string; port: number }, now: number, version: number): AddressToken | undefined {
     if (token.length < 1 + NONCE + 11 + 16 || token[0] !== kind) return undefined;
     const buf = token.slice(1 + NONCE);
-    if (!this.provider.aead('aes-256-gcm', this.key).open(token.subarray(1, 1 + NONCE), this.aad(kind, address), buf, 0, buf.length)) return undefined;
+    if (!this.provider.aead('aes-256-gcm', this.key).open(token.subarray(1, 1 + NONCE), this.aad(kind, address, version), buf, 0, buf.length)) return undefined;
     const dv = new DataView(buf.buffer);
     if (buf[0] !== kind) return undefined;
     const issuedAt = dv.getFloat64(1);

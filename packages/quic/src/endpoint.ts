@@ -139,7 +139,7 @@ export class Endpoint {
       let retryScid: Uint8Array | undefined;
       let validated = false;
       if (token.length > 0 && TokenSealer.kindOf(token) === TOKEN_RETRY) {
-        const t = this.tokens.open(token, TOKEN_RETRY, from, now);
+        const t = this.tokens.open(token, TOKEN_RETRY, from, now, h.version);
         if (t === undefined || !equalBytes(t.retryScid, h.dcid)) {
           // §8.1.3: an invalid Retry token closes the connection attempt with INVALID_TOKEN.
           this.refuse(datagram, h, from, now, TransportErrorCode.INVALID_TOKEN, 'invalid or expired Retry token');
@@ -148,7 +148,7 @@ export class Endpoint {
         odcid = t.originalDcid;
         retryScid = t.retryScid;
         validated = true;
-      } else if (token.length > 0 && this.tokens.open(token, TOKEN_NEW, from, now) !== undefined) {
+      } else if (token.length > 0 && this.tokens.open(token, TOKEN_NEW, from, now, h.version) !== undefined) {
         validated = true; // a NEW_TOKEN from an earlier connection: no Retry needed
       }
       if (!validated && this.server.retry === true) {
@@ -156,7 +156,7 @@ export class Endpoint {
         return;
       }
       const scid = provider.randomBytes(this.transport.cidLength);
-      const newToken = this.server.newTokens !== false ? this.tokens.seal({ kind: TOKEN_NEW, issuedAt: now, originalDcid: new Uint8Array(0), retryScid: new Uint8Array(0) }, from) : undefined;
+      const newToken = this.server.newTokens !== false ? this.tokens.seal({ kind: TOKEN_NEW, issuedAt: now, originalDcid: new Uint8Array(0), retryScid: new Uint8Array(0) }, from, h.version) : undefined;
       const ids = {
         scid,
         dcid: odcid,
@@ -204,7 +204,7 @@ export class Endpoint {
   private sendRetry(h: PacketHeader, from: Address, now: number): void {
     if (!this.resetLimiter.take(now)) return;
     const retryScid = this.provider.randomBytes(this.transport.cidLength);
-    const token = this.tokens.seal({ kind: TOKEN_RETRY, issuedAt: now, originalDcid: h.dcid.slice(), retryScid }, from);
+    const token = this.tokens.seal({ kind: TOKEN_RETRY, issuedAt: now, originalDcid: h.dcid.slice(), retryScid }, from, h.version);
     const out = new Uint8Array(7 + h.scidLength + retryScid.length + token.length + 16);
     const w = new BufferWriter(out);
     writeRetry(w, h.version, h.scid, retryScid, token, null, this.provider.randomBytes(1)[0]!);

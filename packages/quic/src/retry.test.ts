@@ -1,7 +1,7 @@
 // Address validation (RFC 9000 §8.1): server Retry, NEW_TOKEN, invalid tokens.
 
 import { describe, expect, it } from 'vitest';
-import { TransportErrorCode } from '@gquic/wire';
+import { QUIC_V2, TransportErrorCode } from '@gquic/wire';
 import { QuicPair } from '@gquic/testkit';
 
 const KEY = new Uint8Array(32).fill(3);
@@ -32,6 +32,10 @@ describe('address validation', () => {
     const third = new QuicPair({ server: { retry: true, tokenKey: new Uint8Array(32).fill(4) }, client: { addressToken: token } });
     expect(third.handshake()).toBe(true);
     expect(third.server.retriesSent).toBe(1);
+    // RFC 9369 §5: a token from a v1 connection does not validate a v2 one.
+    const v2 = new QuicPair({ server: { retry: true, tokenKey: KEY }, client: { addressToken: token }, clientTransport: { version: QUIC_V2, versions: [QUIC_V2] } });
+    expect(v2.handshake()).toBe(true);
+    expect(v2.server.retriesSent).toBe(1);
   });
 
   it('an expired Retry token ends the attempt with INVALID_TOKEN', () => {
