@@ -57,6 +57,15 @@ const trie: number[] = [0, 0];
 })();
 const TRIE = Int32Array.from(trie);
 
+/** For the next 8 bits, the symbol of a code of at most 8 bits that they start with (sym << 4 | len), or 0. */
+const FAST8 = new Uint16Array(256);
+for (let sym = 0; sym < 256; sym++) {
+  const len = LENGTHS[sym]!;
+  if (len > 8) continue;
+  const first = HUFFMAN_CODES[sym]! << (8 - len);
+  for (let k = 0; k < 1 << (8 - len); k++) FAST8[first | k] = (sym << 4) | len;
+}
+
 /** Bytes `s[start, end)` take Huffman-coded (RFC 7541 §5.2: padded to a whole byte). */
 export function huffmanEncodedLength(s: Uint8Array, start = 0, end = s.length): number {
   let bits = 0;
@@ -66,19 +75,32 @@ export function huffmanEncodedLength(s: Uint8Array, start = 0, end = s.length): 
 
 /** Huffman-codes `s[start, end)` into `out` at `pos`; returns the end position. Padding is the EOS prefix (all ones). */
 export function huffmanEncode(s: Uint8Array, start: number, end: number, out: Uint8Array, pos: number): number {
-  let acc = 0; // pending bits, right-aligned
-  let n = 0; // how many
+  // Pending bits right-aligned in a 32-bit integer: fewer than 8 are left after each flush, so a code of up to
+  // 24 bits fits; the rare longer ones (25-30 bits, control and high bytes) go in two halves.
+  let acc = 0;
+  let n = 0;
   for (let i = start; i < end; i++) {
     const sym = s[i]!;
-    const l = HUFFMAN_LENGTHS[sym]!;
-    // Keep acc below 2^32: flush whole bytes first (n + l <= 30 + 7).
-    acc = acc * (1 << l) + HUFFMAN_CODES[sym]!;
-    n += l;
+    let code = HUFFMAN_CODES[sym]!;
+    let len = HUFFMAN_LENGTHS[sym]!;
+    if (len > 24) {
+      const hi = len - 16;
+      acc = (acc << hi) | (code >>> 16);
+      n += hi;
+      while (n >= 8) {
+        n -= 8;
+        out[pos++] = (acc >>> n) & 0xff;
+      }
+      code &= 0xffff;
+      len = 16;
+    }
+    acc = (acc << len) | code;
+    n += len;
     while (n >= 8) {
       n -= 8;
-      out[pos++] = Math.floor(acc / 2 ** n) & 0xff;
+      out[pos++] = (acc >>> n) & 0xff;
     }
-    acc %= 2 ** n;
+    acc &= (1 << n) - 1;
   }
   if (n > 0) out[pos++] = ((acc << (8 - n)) | (0xff >>> n)) & 0xff;
   return pos;
@@ -89,31 +111,55 @@ export function huffmanEncode(s: Uint8Array, start: number, end: number, out: Ui
  * and an encoded EOS are decoding errors (QPACK_DECOMPRESSION_FAILED, or the caller's code).
  */
 export function huffmanDecode(b: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, code: number = QpackErrorCode.DECOMPRESSION_FAILED): number {
-  let node = 0;
-  let depth = 0; // bits since the last symbol
-  let allOnes = true; // those bits were all ones (a possible EOS prefix)
-  for (let i = start; i < end; i++) {
-    const byte = b[i]!;
-    for (let k = 7; k >= 0; k--) {
-      const bit = (byte >>> k) & 1;
-      const next = TRIE[node * 2 + bit]!;
-      depth++;
-      if (bit === 0) allOnes = false;
-      if (next < 0) {
-        const sym = -next - 1;
-        if (sym === EOS) throw new QpackError(code, 'Huffman string contains EOS');
+  // Bits pending, right-aligned (at most 31 of them); whole short codes come from FAST8, the rest walk the trie.
+  let acc = 0;
+  let n = 0;
+  let i = start;
+  for (;;) {
+    while (n <= 23 && i < end) {
+      acc = ((acc << 8) | b[i++]!) & 0x7fffffff;
+      n += 8;
+    }
+    if (n >= 8) {
+      const f = FAST8[(acc >>> (n - 8)) & 0xff]!;
+      if (f !== 0) {
         if (pos >= out.length) throw new QpackError(code, 'Huffman string longer than allowed');
-        out[pos++] = sym;
-        node = 0;
-        depth = 0;
-        allOnes = true;
-      } else if (next === 0) {
-        throw new QpackError(code, 'invalid Huffman code');
-      } else {
-        node = next;
+        out[pos++] = f >>> 4;
+        n -= f & 0xf;
+        continue;
       }
     }
+    if (n === 0) break;
+    // The slow path: one symbol bit by bit (codes over 8 bits, or the last few bits of the input).
+    let node = 0;
+    let depth = 0;
+    let allOnes = true;
+    let sym = -1;
+    while (n > 0 || i < end) {
+      if (n === 0) {
+        acc = b[i++]!;
+        n = 8;
+      }
+      const bit = (acc >>> (n - 1)) & 1;
+      n--;
+      depth++;
+      if (bit === 0) allOnes = false;
+      const next = TRIE[node * 2 + bit]!;
+      if (next < 0) {
+        sym = -next - 1;
+        break;
+      }
+      if (next === 0) throw new QpackError(code, 'invalid Huffman code');
+      node = next;
+    }
+    if (sym < 0) {
+      // Input ended inside a code: that is the padding, at most 7 bits of the EOS prefix (all ones).
+      if (depth > 7 || !allOnes) throw new QpackError(code, 'invalid Huffman padding');
+      return pos;
+    }
+    if (sym === EOS) throw new QpackError(code, 'Huffman string contains EOS');
+    if (pos >= out.length) throw new QpackError(code, 'Huffman string longer than allowed');
+    out[pos++] = sym;
   }
-  if (depth > 7 || !allOnes) throw new QpackError(code, 'invalid Huffman padding');
   return pos;
 }
