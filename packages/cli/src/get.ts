@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { QuicConnection } from '@gquic/node';
+import { congestionControl, type CongestionControlName } from '@gquic/quic';
 import { Http3Client, deserializeSession, serializeSession, type SessionStore } from '@gquic/http3';
 import type { ClientSession } from '@gquic/tls';
 
@@ -23,6 +24,8 @@ export interface GetOptions {
   qlogDir?: string;
   keyLogFile?: string;
   timeoutMs?: number;
+  /** Congestion controller (default NewReno). */
+  cc?: CongestionControlName;
   /** Where progress and per-connection notes go. */
   stderr: { write(s: string): unknown; isTTY?: boolean };
   stdout: NodeJS.WritableStream | { write(s: Uint8Array | string): unknown };
@@ -95,6 +98,7 @@ export async function get(o: GetOptions): Promise<{ results: GetResult[]; connec
     ...(o.qlogDir !== undefined ? { qlogDir: o.qlogDir } : {}),
     ...(o.keyLogFile !== undefined ? { keyLogFile: o.keyLogFile } : {}),
     ...(o.timeoutMs !== undefined ? { connectTimeoutMs: o.timeoutMs } : {}),
+    ...(o.cc !== undefined ? { transport: { congestionController: congestionControl(o.cc) } } : {}),
     sessions: store,
     onConnection: (conn, origin) => {
       conns.push({ conn, origin });

@@ -28,11 +28,11 @@ Usage:
       Decode the packet headers of a datagram (coalesced packets included) and, given the
       unprotected payload, its frames and transport parameters.
   gquic inspect --list-examples
-  gquic serve --root DIR [--host H] [--port P] [--cert F --key F] [--retry] [--qlog-dir D] [--keylog F] [--quiet]
+  gquic serve --root DIR [--host H] [--port P] [--cert F --key F] [--retry] [--cc C] [--qlog-dir D] [--keylog F] [--quiet]
       An HTTP/3 file server for DIR (GET and HEAD). Without --cert/--key it makes a self-signed
       certificate for localhost. Runs until interrupted (SIGINT/SIGTERM close it gracefully with GOAWAY).
   gquic get URL... [-o FILE | --output-dir DIR] [--ca F | --insecure] [--session-file F]
-            [--cipher aes128|aes256|chacha20] [--key-update] [--qlog-dir D] [--keylog F] [--timeout MS] [-v]
+            [--cipher aes128|aes256|chacha20] [--key-update] [--cc C] [--qlog-dir D] [--keylog F] [--timeout MS] [-v]
       Download over HTTP/3 (several URLs at once, one connection per origin). --session-file keeps TLS
       tickets: the next run resumes and sends its GETs as 0-RTT. Exits 0 only if every download completed.
   gquic --help | --version
@@ -167,13 +167,22 @@ function format(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-const SERVE_USAGE = `Usage: gquic serve --root DIR [--host H] [--port P] [--cert F --key F] [--retry] [--qlog-dir D] [--keylog F] [--quiet]
+const CCS = ['newreno', 'cubic', 'bbr'] as const;
+
+function parseCc(v: string | undefined): (typeof CCS)[number] | undefined {
+  if (v === undefined) return undefined;
+  if (!(CCS as readonly string[]).includes(v)) throw Object.assign(new Error(`--cc is one of ${CCS.join(', ')}`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  return v as (typeof CCS)[number];
+}
+
+const SERVE_USAGE = `Usage: gquic serve --root DIR [--host H] [--port P] [--cert F --key F] [--retry] [--cc C] [--qlog-dir D] [--keylog F] [--quiet]
   --root DIR     directory to serve (required)
   --host H       address to bind (default ::, all addresses)
   --port P       UDP port (default 4433)
   --cert F       PEM certificate chain, leaf first (with --key)
   --key F        PEM private key (PKCS#8, SEC1 or PKCS#1)
   --retry        validate client addresses with a Retry first
+  --cc C         congestion controller: newreno (default), cubic, bbr
   --qlog-dir D   write a qlog file per connection
   --keylog F     append TLS secrets (SSLKEYLOGFILE format)
   --quiet        no request log
@@ -196,6 +205,7 @@ async function serveCommand(argv: string[], io: Io, signal?: AbortSignal): Promi
       cert: { type: 'string' },
       key: { type: 'string' },
       retry: { type: 'boolean', default: false },
+      cc: { type: 'string' },
       'qlog-dir': { type: 'string' },
       keylog: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -217,6 +227,7 @@ async function serveCommand(argv: string[], io: Io, signal?: AbortSignal): Promi
     ...(values.cert !== undefined ? { certFile: values.cert } : {}),
     ...(values.key !== undefined ? { keyFile: values.key } : {}),
     retry: values.retry,
+    ...(values.cc !== undefined ? { cc: parseCc(values.cc)! } : {}),
     ...(values['qlog-dir'] !== undefined ? { qlogDir: values['qlog-dir'] } : {}),
     ...(values.keylog !== undefined ? { keyLogFile: values.keylog } : {}),
     ...(values.quiet ? {} : { log: (l: string) => io.stderr.write(`${l}\n`) }),
@@ -234,7 +245,7 @@ async function serveCommand(argv: string[], io: Io, signal?: AbortSignal): Promi
 }
 
 const GET_USAGE = `Usage: gquic get URL... [-o FILE | --output-dir DIR] [--ca F | --insecure] [--session-file F]
-                 [--cipher aes128|aes256|chacha20] [--key-update] [--qlog-dir D] [--keylog F] [--timeout MS] [-v]
+                 [--cipher aes128|aes256|chacha20] [--key-update] [--cc C] [--qlog-dir D] [--keylog F] [--timeout MS] [-v]
   -o FILE            write the body here (one URL); default: standard output
   --output-dir DIR   write each body to DIR/<last path segment> (several URLs)
   --ca F             trust the PEM certificates in F (default: Node's root store)
@@ -242,6 +253,7 @@ const GET_USAGE = `Usage: gquic get URL... [-o FILE | --output-dir DIR] [--ca F 
   --session-file F   read and write TLS session tickets (resumption and 0-RTT)
   --cipher C         offer only this TLS cipher suite: ${Object.keys(CIPHERS).join(', ')}
   --key-update       update 1-RTT keys once the handshake is done
+  --cc C             congestion controller: newreno (default), cubic, bbr
   --qlog-dir D       write a qlog file per connection
   --keylog F         append TLS secrets (SSLKEYLOGFILE format)
   --timeout MS       handshake timeout (default 10000)
@@ -260,6 +272,7 @@ async function getCommand(argv: string[], io: Io): Promise<number> {
       'session-file': { type: 'string' },
       cipher: { type: 'string' },
       'key-update': { type: 'boolean', default: false },
+      cc: { type: 'string' },
       'qlog-dir': { type: 'string' },
       keylog: { type: 'string' },
       timeout: { type: 'string' },
@@ -286,6 +299,7 @@ async function getCommand(argv: string[], io: Io): Promise<number> {
     ...(values['session-file'] !== undefined ? { sessionFile: values['session-file'] } : {}),
     ...(values.cipher !== undefined ? { cipher: values.cipher } : {}),
     keyUpdate: values['key-update'],
+    ...(values.cc !== undefined ? { cc: parseCc(values.cc)! } : {}),
     ...(values['qlog-dir'] !== undefined ? { qlogDir: values['qlog-dir'] } : {}),
     ...(values.keylog !== undefined ? { keyLogFile: values.keylog } : {}),
     ...(timeout !== undefined ? { timeoutMs: timeout } : {}),

@@ -68,6 +68,9 @@ describe('gquic serve + gquic get', () => {
     expect(await main(['get', `${base}/b.bin`, '-o', join(out, 'n')], io)).toBe(1);
     expect(err.join('')).toMatch(/certificate check failed/);
     expect(await main(['get', '--no-such-flag'], io)).toBe(2);
+    expect(await main(['get', `${base}/b.bin`, '--insecure', '--cc', 'nope', '-o', join(out, 'n')], io)).toBe(2);
+    expect(await main(['get', `${base}/a.bin`, '--insecure', '--cc', 'bbr', '-o', join(out, 'a3')], io)).toBe(0);
+    expect(readFileSync(join(out, 'a3')).equals(files['a.bin']!)).toBe(true);
     expect(await main(['get'], io)).toBe(2);
     expect(await main(['get', 'https://127.0.0.1:9/', '--insecure', '--timeout', '300', '-o', join(out, 'n')], io)).toBe(1);
     expect(err.join('')).toMatch(/cannot reach the server/);

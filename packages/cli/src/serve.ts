@@ -7,6 +7,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { nodeProvider, parsePem, parsePrivateKey } from '@gquic/crypto';
 import { Http3Server, type H3Session } from '@gquic/http3';
+import { congestionControl, type CongestionControlName } from '@gquic/quic';
 import { AntiReplay, TicketKeyRing, createSelfSignedCertificate } from '@gquic/tls';
 
 export interface ServeOptions {
@@ -20,6 +21,8 @@ export interface ServeOptions {
   keyLogFile?: string;
   /** One line per request to here (a log). */
   log?: (line: string) => void;
+  /** Congestion controller (default NewReno). */
+  cc?: CongestionControlName;
   /** Each HTTP/3 session as it starts (tests and the interop runner look at its connection). */
   onSession?: (session: H3Session) => void;
 }
@@ -85,6 +88,7 @@ export async function serve(o: ServeOptions): Promise<Http3Server> {
     ...(o.qlogDir !== undefined ? { qlogDir: o.qlogDir } : {}),
     ...(o.keyLogFile !== undefined ? { keyLogFile: o.keyLogFile } : {}),
     ...(o.onSession !== undefined ? { onSession: o.onSession } : {}),
+    ...(o.cc !== undefined ? { transport: { congestionController: congestionControl(o.cc) } } : {}),
     // Tickets for resumption, and 0-RTT for the idempotent GET/HEAD this server answers.
     tls: { ...creds, ticketKeys: new TicketKeyRing(nodeProvider), antiReplay: new AntiReplay(), earlyData: true },
     handler: async (req) => {
