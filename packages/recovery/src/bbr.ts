@@ -1,11 +1,13 @@
 // BBR, after BBRv3 (draft-ietf-ccwg-bbr): a model of the path — the bottleneck bandwidth (windowed max of
 // delivery-rate samples) and the minimum RTT — sets the pacing rate and a window of a few BDPs, instead of
 // reacting to every loss. States: Startup (gain 2.77) until the bandwidth stops growing or loss exceeds 2% in a
-// round; Drain; ProbeBW cycling DOWN / CRUISE / REFILL / UP; ProbeRTT every 5 s for 200 ms.
+// round; Drain; ProbeBW cycling DOWN / CRUISE / REFILL / UP, the next probe 2-3 s (randomized) or a
+// Reno-coexistence number of rounds later; ProbeRTT every 5 s for 200 ms. Loss shapes the model as in v3: a
+// round losing more than 2% lowers inflight_hi (×0.7); any loss outside probing lowers the short-term bounds
+// bw_lo and inflight_lo (×0.7, not under the last round's delivery), which reset when the next probe starts.
 //
-// Simplified against the draft: one inflight_hi bound (no inflight_lo / bw_lo short-term model), lowered by
-// ×0.7 when a round loses more than 2%, but never below the estimated BDP, so random loss alone cannot starve
-// the flow; ProbeBW phases last one min_rtt each (UP: until inflight reaches 1.25 BDP or a round passes).
+// Simplified against the draft: inflight_hi is never lowered under the model's BDP; ProbeBW_UP ends after one
+// min RTT at 1.25 BDP in flight (or two min RTTs) rather than growing its probe exponentially; no ECN.
 // Delivery-rate samples follow draft-cheng-iccrg-delivery-rate-estimation, kept inside the controller and keyed
 // by send time (the congestion controller interface reports sends and acks by time).
 
@@ -66,10 +68,29 @@ export class Bbr implements CongestionController {
   private probeRttDoneAt = 0;
   private priorCwnd = 0;
   private bytesInFlight = 0;
+  // v3's short-term model (draft §5.5.10.3): lower bounds after rounds with loss, reset when probing.
+  private bwLo = Number.POSITIVE_INFINITY;
+  private inflightLo = Number.POSITIVE_INFINITY;
+  /** The latest round's best delivery rate and delivered volume (bw_latest, inflight_latest). */
+  private bwLatest = 0;
+  private roundBwMax = 0;
+  private inflightLatest = 0;
+  /** §5.3.3.6: when (wall clock and rounds) the next bandwidth probe starts. */
+  private probeWaitUs = 2_500_000;
+  private probeWaitRounds = 0;
+  private roundsSinceProbe = 0;
+  private readonly random: () => number;
 
-  constructor(maxDatagramSize = 1200) {
+  /** `random` spreads the probe timing (§5.3.3.6); the default is a fixed-seed generator, so runs are repeatable. */
+  constructor(maxDatagramSize = 1200, random: () => number = xorshift(0x9e3779b9)) {
     this.mss = maxDatagramSize;
     this.cwnd = initialWindow(maxDatagramSize);
+    this.random = random;
+  }
+
+  /** The bandwidth the model uses: the max filter, bounded by the short-term lower bound. */
+  private get bw(): number {
+    return Math.min(this.maxBw, this.bwLo);
   }
 
   get window(): number {
@@ -82,7 +103,7 @@ export class Bbr implements CongestionController {
 
   private bdp(gain = 1): number {
     if (this.maxBw === 0 || !Number.isFinite(this.minRtt)) return initialWindow(this.mss);
-    return (gain * this.maxBw * this.minRtt) / 1e6;
+    return (gain * this.bw * this.minRtt) / 1e6;
   }
 
   onPacketSent(now: number, bytes: number, bytesInFlight: number): void {
@@ -124,6 +145,7 @@ export class Bbr implements CongestionController {
       if (interval > 0 && (!snap.appLimited || this.delivered - snap.delivered > 0)) {
         const bw = ((this.delivered - snap.delivered) * 1e6) / interval;
         if (!snap.appLimited || bw > this.maxBw) this.addBwSample(bw);
+        if (bw > this.roundBwMax) this.roundBwMax = bw;
       }
       // A round ends when a packet sent after the previous round's end is acknowledged.
       if (snap.delivered >= this.nextRoundDelivered) this.startRound();
@@ -145,7 +167,19 @@ export class Bbr implements CongestionController {
   private startRound(): void {
     // Loss rate of the round that ended (v3's congestion signal).
     const lossRate = this.roundLost / Math.max(1, this.roundLost + this.roundDelivered);
+    this.bwLatest = this.roundBwMax;
+    this.inflightLatest = this.roundDelivered;
     if (lossRate > LOSS_THRESH && this.roundLost > 3 * this.mss) this.onLossyRound();
+    // §5.5.10.3: after a round with loss outside bandwidth probing, lower the short-term bounds (×0.7, but not
+    // under what the round just delivered).
+    if (this.roundLost > 0 && (this.state === 'probe_bw_down' || this.state === 'probe_bw_cruise')) {
+      if (!Number.isFinite(this.bwLo)) this.bwLo = this.maxBw;
+      if (!Number.isFinite(this.inflightLo)) this.inflightLo = this.cwnd;
+      this.bwLo = Math.max(this.bwLatest, BETA * this.bwLo);
+      this.inflightLo = Math.max(this.inflightLatest, BETA * this.inflightLo);
+    }
+    this.roundBwMax = 0;
+    this.roundsSinceProbe++;
     this.round++;
     this.nextRoundDelivered = this.delivered;
     this.roundLost = 0;
@@ -175,6 +209,11 @@ export class Bbr implements CongestionController {
   private enter(s: State, now: number): void {
     this.state = s;
     this.phaseStart = now;
+    if (s === 'probe_bw_down') {
+      this.roundsSinceProbe = 0;
+      this.probeWaitUs = 2_000_000 + this.random() * 1_000_000;
+      this.probeWaitRounds = Math.min(63, Math.max(2, Math.floor(this.bdp() / this.mss))) + Math.floor(this.random() * 2);
+    }
   }
 
   private advance(now: number): void {
@@ -187,10 +226,14 @@ export class Bbr implements CongestionController {
         if (now - this.phaseStart >= rtt && this.bytesInFlight <= this.bdp()) this.enter('probe_bw_cruise', now);
         break;
       case 'probe_bw_cruise':
-        // Cruise for a few round trips between probes (the draft randomizes 2-3 s; scaled to the RTT here).
-        if (now - this.phaseStart >= 6 * rtt) this.enter('probe_bw_refill', now);
+        // §5.3.3.6: the next probe after 2-3 s of wall clock (randomized), or sooner after as many rounds as
+        // Reno would need to use the same BDP (at most 63), whichever comes first.
+        if (now - this.phaseStart >= this.probeWaitUs || this.roundsSinceProbe >= this.probeWaitRounds) this.enter('probe_bw_refill', now);
         break;
       case 'probe_bw_refill':
+        // §5.3.3.4: the short-term bounds go; one round at the estimated rate refills the pipe.
+        this.bwLo = Number.POSITIVE_INFINITY;
+        this.inflightLo = Number.POSITIVE_INFINITY;
         if (now - this.phaseStart >= rtt) {
           // Probing may raise the bound again.
           this.inflightHi = Math.max(this.inflightHi, this.bdp(1.25));
@@ -224,7 +267,7 @@ export class Bbr implements CongestionController {
     }
     const gain = this.state === 'startup' ? STARTUP_CWND_GAIN : CWND_GAIN;
     let target = this.bdp(gain) + 3 * this.mss;
-    if (this.state !== 'startup' && this.state !== 'probe_bw_up') target = Math.min(target, this.inflightHi);
+    if (this.state !== 'startup' && this.state !== 'probe_bw_up') target = Math.min(target, this.inflightHi, this.inflightLo);
     if (this.state === 'startup') target = Math.max(target, this.cwnd); // never shrink while starting up
     this.cwnd = Math.max(minimumWindow(this.mss), Math.floor(target));
   }
@@ -264,10 +307,10 @@ export class Bbr implements CongestionController {
 
   pacingRate(rtt: RttEstimator): number {
     if (this.maxBw === 0) return (STARTUP_PACING_GAIN * this.cwnd * 1e6) / Math.max(rtt.smoothedRtt, 1);
-    return this.pacingGain() * this.maxBw * 0.99;
+    return this.pacingGain() * this.bw * 0.99;
   }
 
-  metrics(): { phase: string; congestion_window: number; ssthresh: number; bandwidth: number; min_rtt: number; inflight_hi: number } {
+  metrics(): { phase: string; congestion_window: number; ssthresh: number; bandwidth: number; min_rtt: number; inflight_hi: number; inflight_lo: number; bw_lo: number } {
     return {
       phase: this.state,
       congestion_window: this.cwnd,
@@ -275,6 +318,20 @@ export class Bbr implements CongestionController {
       bandwidth: Math.round(this.maxBw * 8),
       min_rtt: Number.isFinite(this.minRtt) ? this.minRtt : 0,
       inflight_hi: Number.isFinite(this.inflightHi) ? Math.round(this.inflightHi) : -1,
+      inflight_lo: Number.isFinite(this.inflightLo) ? Math.round(this.inflightLo) : -1,
+      bw_lo: Number.isFinite(this.bwLo) ? Math.round(this.bwLo * 8) : -1,
     };
   }
+}
+
+function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
 }
