@@ -37,6 +37,7 @@ export interface Http3ServerOptions {
 }
 
 const NO_BODY_STATUS = new Set([204, 205, 304]);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export class Http3Server {
   readonly sessions = new Set<H3Session>();
@@ -91,6 +92,9 @@ export class Http3Server {
         ex.abort(H3ErrorCode.REQUEST_REJECTED);
         return;
       }
+      // RFC 8470 §5.1: 0-RTT data can be replayed. A request that is not safe waits for the handshake to
+      // complete (a replay never completes it), so only GET, HEAD and OPTIONS run on early data.
+      if (!SAFE_METHODS.has(h.method) && !conn.core.handshakeComplete) await conn.ready;
       const url = `${h.scheme}://${h.authority ?? h.headers.find(([n]) => n === 'host')?.[1] ?? 'localhost'}${h.path}`;
       const hasBody = h.method !== 'GET' && h.method !== 'HEAD';
       if (!hasBody) void ex.body.cancel().catch(() => undefined);
