@@ -41,7 +41,7 @@ beforeAll(async () => {
     port: 0,
     tls,
     onSession: (s) => sessions.push(s),
-    handler: async (req) => {
+    handler: async (req, ctx) => {
       const url = new URL(req.url);
       if (url.pathname === '/echo') return new Response(req.body, { headers: { 'x-method': req.method } });
       if (url.pathname.startsWith('/bytes/')) {
@@ -57,6 +57,7 @@ beforeAll(async () => {
       }
       if (url.pathname === '/headers') return Response.json(Object.fromEntries(req.headers));
       if (url.pathname === '/throw') throw new Error('handler failed');
+      if (url.pathname === '/handshake-state') return new Response(String(ctx.connection.core.handshakeComplete));
       return new Response('not found', { status: 404 });
     },
   });
@@ -139,6 +140,29 @@ describe('HTTP/3 fetch over gquic', () => {
     expect(await conn!.ready).toMatchObject({ resumed: true });
     expect(conn!.core.earlyDataAccepted).toBe(true);
     expect(conn!.core.stats().zeroRttPacketsSent).toBeGreaterThan(0);
+  });
+
+  it('the server runs GET on 0-RTT but holds a POST that came as 0-RTT until the handshake completes (RFC 8470)', async () => {
+    const store = new Map();
+    {
+      await using first = new Http3Client({ ca: pki.roots, sessions: store });
+      expect((await first.fetch(`${base}/bytes/10`)).status).toBe(200);
+      for (let i = 0; i < 50 && store.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    }
+    const session = [...store.values()][0];
+    const ep = await QuicEndpoint.bind({ host: '127.0.0.1' });
+    try {
+      const conn = await ep.connect('127.0.0.1', server.address.port, { tls: { alpn: ['h3'], serverName: 'localhost', ca: pki.roots, session, earlyData: true } });
+      expect(conn.core.handshakeComplete).toBe(false);
+      const h3 = new H3Session(conn, 'client');
+      const head = (method: string): Array<[string, string]> => [[':method', method], [':scheme', 'https'], [':authority', `localhost:${server.address.port}`], [':path', '/handshake-state']];
+      const [get, post] = await Promise.all([h3.request(head('GET')), h3.request(head('POST'), Uint8Array.of(1))]);
+      expect(await new Response(get.body).text()).toBe('false'); // answered from early data
+      expect(await new Response(post.body).text()).toBe('true'); // waited for the handshake
+      expect(conn.core.stats().zeroRttPacketsSent).toBeGreaterThan(0);
+    } finally {
+      await ep.close(50);
+    }
   });
 
   it('GOAWAY: a graceful close lets requests in flight finish', async () => {
