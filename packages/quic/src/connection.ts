@@ -14,7 +14,7 @@ import {
   type PacketSpace as SpaceId,
 } from '@gquic/recovery';
 import { PriorityClass, StreamScheduler } from '@gquic/scheduler';
-import { TlsClient, TlsServer, type EncryptionLevel, type TlsConnection } from '@gquic/tls';
+import { TlsClient, TlsServer, type ClientSession, type EncryptionLevel, type TlsConnection } from '@gquic/tls';
 import {
   BufferReader,
   BufferWriter,
@@ -87,6 +87,9 @@ const AEAD_TAG = 16;
 const PING: Frame = { type: 'ping' };
 /** The least room worth building a packet in: the longest header (long, 20-byte CIDs, token excepted), a frame, the tag. */
 const MIN_PACKET_ROOM = 64;
+/** writeStreamChunk's results when it wrote nothing. */
+const NO_ROOM = -1;
+const BLOCKED = -2;
 /** RFC 9000 §14.1 */
 export const MIN_INITIAL_DATAGRAM = 1200;
 /** RFC 9000 §8.1: bytes a server may send per byte received before the client's address is validated. */
@@ -263,7 +266,7 @@ export class Connection {
     this.resetTokenFor = tokenFor;
     if (!isServer && (config as ClientConfig).addressToken !== undefined) this.retryToken = (config as ClientConfig).addressToken!;
     const session = isServer ? undefined : (config as ClientConfig).tls.session;
-    if (session !== undefined && (config as ClientConfig).tls.earlyData === true && session.maxEarlyData > 0 && ticketVersion(session.transportParameters) === transport.version) {
+    if (sessionUsable(session, transport.version) && (config as ClientConfig).tls.earlyData === true && session.maxEarlyData > 0) {
       // RFC 9000 §7.4.1: 0-RTT runs under the limits the server gave on the connection the ticket came from.
       try {
         const tp = decodeTransportParameters(session.transportParameters, 'server');
@@ -316,9 +319,7 @@ export class Connection {
     const tp = encodeFor(this.transport.version);
     if (!this.isServer) {
       const { session, ...tls } = (this.config as ClientConfig).tls;
-      // RFC 9369 §5: a ticket is for the version of the connection that issued it.
-      const usable = session !== undefined && ticketVersion(session.transportParameters) === this.transport.version;
-      return new TlsClient({ ...tls, ...(usable ? { session } : {}), transportParameters: tp });
+      return new TlsClient({ ...tls, ...(sessionUsable(session, this.transport.version) ? { session } : {}), transportParameters: tp });
     }
     const tls = (this.config as ServerConfig).tls;
     const hook = tls.acceptEarlyData;
@@ -331,12 +332,12 @@ export class Connection {
       acceptTicket: (appData, client) => {
         const issued = ticketVersion(appData);
         // Our tickets carry our transport parameters; other app data (an application's own) says nothing about it.
-        return issued === undefined || issued === (client !== undefined ? this.chooseCompatibleVersion(client) : this.transport.version);
+        return issued === undefined || issued === (client !== undefined ? this.negotiate(client) : this.transport.version);
       },
       // RFC 9368 §2.3: compatible version negotiation, decided once the client's version_information is known.
       transportParametersFor: (client) => {
-        this.negotiatedVersion = this.chooseCompatibleVersion(client);
-        return this.negotiatedVersion === this.transport.version ? tp : encodeFor(this.negotiatedVersion);
+        const v = this.negotiate(client);
+        return v === this.transport.version ? tp : encodeFor(v);
       },
       // RFC 9000 §7.4.1: 0-RTT only if no limit went down since the ticket (its app data is our parameters then),
       // and only if the application agrees.
@@ -359,6 +360,12 @@ export class Connection {
     }
     if (vi === undefined || vi.chosenVersion !== original) return original;
     return this.transport.versions.find((v) => vi.availableVersions.includes(v) && areCompatibleVersions(original, v)) ?? original;
+  }
+
+  /** The compatible version choice, made once per connection (tickets and EncryptedExtensions both ask). */
+  private negotiate(clientParameters: Uint8Array): number {
+    this.negotiatedVersion ??= this.chooseCompatibleVersion(clientParameters);
+    return this.negotiatedVersion;
   }
 
   /** Server: moves the handshake to the negotiated version (RFC 9369 §4); the client's Initials may still come in
@@ -1108,7 +1115,7 @@ export class Connection {
       congestion_window: r.cc.window,
       bytes_in_flight: r.bytesInFlight,
       ssthresh: Number.isFinite(r.cc.ssthresh) ? r.cc.ssthresh : undefined,
-      pacing_rate: Number.isFinite(r.cc.pacingRate(r.rtt)) ? Math.round(r.cc.pacingRate(r.rtt) * 8) : undefined,
+      pacing_rate: pacingBps(r.cc.pacingRate(r.rtt)),
     };
     // qlog recovery:congestion_state_updated when the controller changes phase (slow start, recovery, probe...).
     const phase = r.cc.metrics().phase;
@@ -1982,12 +1989,15 @@ export class Connection {
     return frames.length > start || w.pos > pos;
   }
 
-  /** One STREAM frame of `s` in `w` (at most `credit` new bytes); its length, or -1 when nothing could be sent. */
+  /**
+   * One STREAM frame of `s` in `w` (at most `credit` new bytes): its length, NO_ROOM when the packet is full, or
+   * BLOCKED when the stream has nothing it may send now (flow control).
+   */
   private writeStreamChunk(w: BufferWriter, frames: SentFrames, id: number, s: SendStream, credit: number): number {
     const room = w.remaining - streamFrameOverhead(id, s.sentOffset, w.remaining, true);
-    if (room <= 0) return -1;
+    if (room <= 0) return NO_ROOM;
     const c = s.nextChunk(room, credit);
-    if (c === null) return -1;
+    if (c === null) return BLOCKED;
     // The last frame of a packet may omit its length; keep it for simplicity of packing.
     writeStreamFrame(w, id, c.offset, c.data, c.fin, true);
     frames.push(new SentFrame(SF_STREAM, id, c.offset, c.data.length, c.fin));
@@ -2031,8 +2041,8 @@ export class Connection {
       }
       const credit = this.sendMaxData - this.sendDataUsed;
       const n = this.writeStreamChunk(w, frames, id, s, credit);
-      if (n < 0) {
-        if (w.remaining - streamFrameOverhead(id, s.sentOffset, w.remaining, true) <= 0) break; // packet full
+      if (n === NO_ROOM) break;
+      if (n === BLOCKED) {
         // Flow control blocked: tell the peer once per limit (§4.1).
         if (credit <= 0 && this.dataBlockedSentAt !== this.sendMaxData && w.remaining > 9) {
           writeFrame(w, { type: 'data_blocked', limit: this.sendMaxData });
@@ -2189,6 +2199,11 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** RFC 9369 §5: a ticket is for the version of the connection that issued it. */
+function sessionUsable(session: ClientSession | undefined, version: number): session is ClientSession {
+  return session !== undefined && ticketVersion(session.transportParameters) === version;
+}
+
 /** The version of the connection a session ticket came from: the chosen version in the server's remembered
  * transport parameters (v1 when they carry no version_information, as before RFC 9368). */
 function ticketVersion(serverParameters: Uint8Array): number | undefined {
@@ -2197,4 +2212,9 @@ function ticketVersion(serverParameters: Uint8Array): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** qlog's pacing_rate: bits per second, absent when not pacing. */
+function pacingBps(bytesPerSecond: number): number | undefined {
+  return Number.isFinite(bytesPerSecond) ? Math.round(bytesPerSecond * 8) : undefined;
 }
