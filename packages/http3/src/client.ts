@@ -122,7 +122,7 @@ export class Http3Client {
 
   /** fetch(): a standard Response whose body streams from the HTTP/3 stream. */
   async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
-    const req = input instanceof Request ? new Request(input, init) : new Request(input, init);
+    const req = new Request(input, init);
     const url = new URL(req.url);
     if (url.protocol !== 'https:') throw new TypeError(`HTTP/3 needs an https URL, not ${url.protocol}`);
     const safe = SAFE.has(req.method);

@@ -61,19 +61,20 @@ export function encodeFrameHeader(type: number, length: number): Uint8Array {
   return out;
 }
 
+/** One QUIC varint as bytes. */
+export function varintBytes(v: number): Uint8Array {
+  const out = new Uint8Array(varintSize(v));
+  new BufferWriter(out).varint(v);
+  return out;
+}
+
 /** A frame whose payload is one varint (GOAWAY, MAX_PUSH_ID, CANCEL_PUSH). */
 export function encodeVarintFrame(type: number, v: number): Uint8Array {
-  const payload = new Uint8Array(varintSize(v));
-  new BufferWriter(payload).varint(v);
-  return encodeFrame(type, payload);
+  return encodeFrame(type, varintBytes(v));
 }
 
 /** A unidirectional stream's type prefix (§6.2). */
-export function encodeStreamType(type: number): Uint8Array {
-  const out = new Uint8Array(varintSize(type));
-  new BufferWriter(out).varint(type);
-  return out;
-}
+export const encodeStreamType = varintBytes;
 
 /** RFC 9218 §7.2: PRIORITY_UPDATE for a request stream: the element ID, then the Priority field value. */
 export function encodePriorityUpdate(streamId: number, value: string): Uint8Array {

@@ -8,9 +8,9 @@
 // client.ts and server.ts put fetch's Request and Response on top.
 
 import { AsyncQueue, type QuicConnection, type QuicStream } from '@gquic/node';
-import { BufferReader, BufferWriter, varintSize } from '@gquic/wire';
+import { BufferReader } from '@gquic/wire';
 import { H3Error, H3ErrorCode, h3ErrorName } from './errors.js';
-import { FrameType, StreamType, encodeFrame, encodeFrameHeader, encodePriorityUpdate, encodeStreamType, encodeVarintFrame, isHttp2OnlyFrame, reservedCode } from './frames.js';
+import { FrameType, StreamType, encodeFrame, encodeFrameHeader, encodePriorityUpdate, encodeStreamType, encodeVarintFrame, isHttp2OnlyFrame, reservedCode, varintBytes } from './frames.js';
 import { checkTrailers, contentLength, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './message.js';
 import { formatPriority, parsePriority, type Priority } from './priority.js';
 import { QpackDecoder, type FieldLine } from './qpack/decoder.js';
@@ -724,10 +724,4 @@ export class H3Session {
   toString(): string {
     return `H3Session(${this.role}${this.failed !== undefined ? `, failed ${h3ErrorName(this.failed.code)}` : ''})`;
   }
-}
-
-function varintBytes(v: number): Uint8Array {
-  const out = new Uint8Array(varintSize(v));
-  new BufferWriter(out).varint(v);
-  return out;
 }
