@@ -122,6 +122,8 @@ export class H3Session {
     this.peerSettings = new Promise((r) => (this.resolveSettings = r));
     this.closed = conn.closed.then(() => {
       this.requests.end();
+      for (const wake of this.dgramWake.values()) wake();
+      this.dgramWake.clear();
       for (const w of this.waiting.values()) w.reject(new H3Error(H3ErrorCode.REQUEST_CANCELLED, 'connection closed'));
       this.waiting.clear();
     });
@@ -393,10 +395,7 @@ export class H3Session {
               controller.close();
               return;
             }
-            await new Promise<void>((r) => {
-              this.dgramWake.set(streamId, r);
-              void this.conn.closed.then(() => r());
-            });
+            await new Promise<void>((r) => this.dgramWake.set(streamId, r));
           }
         },
         cancel: () => {
@@ -435,16 +434,20 @@ export class H3Session {
     return new Promise((resolve, reject) => this.waiting.set(streamId, { resolve, reject }));
   }
 
+  /** A HEADERS frame's payload (bounded), decoded. */
+  private async readFieldSection(r: StreamReader, streamId: number, fh: FrameHeader): Promise<FieldLine[]> {
+    if (fh.length > MAX_HEADERS_FRAME) throw new H3Error(H3ErrorCode.EXCESSIVE_LOAD, 'HEADERS frame too large');
+    return this.decodeSection(streamId, await r.bytes(fh.length));
+  }
+
   /** The next HEADERS frame's field lines, or null when the stream ends first. Unknown frames are skipped. */
   private async readHeaders(r: StreamReader, streamId: number): Promise<FieldLine[] | null> {
     for (;;) {
       const fh = await r.frameHeader();
       if (fh === null) return null;
       switch (fh.type) {
-        case FrameType.HEADERS: {
-          if (fh.length > MAX_HEADERS_FRAME) throw new H3Error(H3ErrorCode.EXCESSIVE_LOAD, 'HEADERS frame too large');
-          return this.decodeSection(streamId, await r.bytes(fh.length));
-        }
+        case FrameType.HEADERS:
+          return this.readFieldSection(r, streamId, fh);
         case FrameType.DATA:
           throw new H3Error(H3ErrorCode.FRAME_UNEXPECTED, 'DATA before HEADERS');
         case FrameType.PUSH_PROMISE:
@@ -460,7 +463,7 @@ export class H3Session {
    * The body of a message as a ReadableStream of DATA payloads (§4.1), then optional trailers; the stream must end
    * after them. content-length, when given, must equal the body size (§4.1.2: H3_MESSAGE_ERROR).
    */
-  private incomingBody(s: QuicStream, r: StreamReader, streamId: number, expected: number | undefined, onError: (e: unknown) => void): IncomingBody {
+  private incomingBody(r: StreamReader, streamId: number, expected: number | undefined, onError: (e: unknown) => void): IncomingBody {
     let resolveTrailers!: (t: FieldLine[] | undefined) => void;
     const trailers = new Promise<FieldLine[] | undefined>((res) => (resolveTrailers = res));
     let inFrame = 0;
@@ -493,12 +496,11 @@ export class H3Session {
                 continue;
               }
               if (fh.type === FrameType.HEADERS) {
-                if (fh.length > MAX_HEADERS_FRAME) throw new H3Error(H3ErrorCode.EXCESSIVE_LOAD, 'trailers too large');
-                const t = checkTrailers(await this.decodeSection(streamId, await r.bytes(fh.length)));
+                const t = checkTrailers(await this.readFieldSection(r, streamId, fh));
                 // §4.1: nothing but unknown frames may follow the trailers.
                 for (let next = await r.frameHeader(); next !== null; next = await r.frameHeader()) {
                   if (next.type === FrameType.DATA || next.type === FrameType.HEADERS) throw new H3Error(H3ErrorCode.FRAME_UNEXPECTED, 'frame after trailers');
-                  await r.skip(next.length);
+                  await skipFrame(r, next);
                 }
                 finish();
                 resolveTrailers(t);
@@ -520,7 +522,6 @@ export class H3Session {
           this.flushDecoder();
           await r.cancel(H3ErrorCode.REQUEST_CANCELLED);
           resolveTrailers(undefined);
-          void s;
         },
       },
       { highWaterMark: 0 },
@@ -598,7 +599,7 @@ export class H3Session {
         if (head === null) throw new H3Error(H3ErrorCode.REQUEST_INCOMPLETE, 'the stream ended without a response', false);
         const res = parseResponseHead(head);
         if (res.status < 200) continue; // §4.1: interim responses precede the final one
-        const { body: resBody, trailers } = this.incomingBody(s, r, id, contentLength(res.headers), (e) => this.streamError(e, abort));
+        const { body: resBody, trailers } = this.incomingBody(r, id, contentLength(res.headers), (e) => this.streamError(e, abort));
         void trailers.finally(() => opts.signal?.removeEventListener('abort', onAbort));
         return { streamId: id, status: res.status, headers: res.headers, body: resBody, trailers };
       }
@@ -665,7 +666,7 @@ export class H3Session {
     this.setPriority(id, priority);
     let body: IncomingBody;
     try {
-      body = this.incomingBody(s, r, id, contentLength(head.headers), (e) => this.streamError(e, abort));
+      body = this.incomingBody(r, id, contentLength(head.headers), (e) => this.streamError(e, abort));
     } catch (e) {
       this.streamError(e, abort);
       return;
