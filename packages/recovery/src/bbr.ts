@@ -154,11 +154,16 @@ export class Bbr implements CongestionController {
     this.setWindow();
   }
 
+  /** The windowed max filter (draft §5.5.5): one best sample per round, the last BW_WINDOW_ROUNDS rounds kept. */
   private addBwSample(bw: number): void {
-    this.bwSamples.push({ round: this.round, bw });
-    while (this.bwSamples.length > 0 && this.bwSamples[0]!.round < this.round - BW_WINDOW_ROUNDS) this.bwSamples.shift();
-    // Bounded: samples per round are capped by keeping only the round's best after many.
-    if (this.bwSamples.length > 4096) this.bwSamples.splice(0, this.bwSamples.length - 4096);
+    const last = this.bwSamples[this.bwSamples.length - 1];
+    if (last !== undefined && last.round === this.round) {
+      if (bw <= last.bw) return;
+      last.bw = bw;
+    } else {
+      this.bwSamples.push({ round: this.round, bw });
+      while (this.bwSamples[0]!.round < this.round - BW_WINDOW_ROUNDS) this.bwSamples.shift();
+    }
     let m = 0;
     for (const s of this.bwSamples) if (s.bw > m) m = s.bw;
     this.maxBw = m;
